@@ -1,0 +1,28 @@
+# Two commands do all the set-up: `make` builds build/sssp.pdf, `make test`
+# installs what the tests need and runs them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SOURCES := $(wildcard sssp_print/*.py) $(wildcard content/*.yaml) $(wildcard fonts/*.ttf)
+
+.PHONY: all test bench clean
+
+all: build/sssp.pdf
+
+$(BIN)/sssp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+build/sssp.pdf: $(BIN)/sssp $(SOURCES)
+	$(BIN)/sssp build content/sssp.yaml -o $@
+
+$(VENV)/.test-deps: $(BIN)/sssp pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+test: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf build $(VENV)

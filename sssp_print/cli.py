@@ -1,0 +1,108 @@
+"""The ``sssp`` command: build, read and validate booklets.
+
+Errors in input become one line on stderr and a non-zero exit, never a
+traceback. Logging goes to stderr and never carries what a person typed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import SsspError
+
+log = logging.getLogger("sssp_print")
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("sssp: %(message)s"))
+    root = logging.getLogger("sssp_print")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"sssp: error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sssp")
+@click.option("-v", "--verbose", is_flag=True, help="Log each step on stderr.")
+def main(verbose: bool) -> None:
+    """Build fillable self-assessment booklets and read the filled ones back."""
+    _setup_logging(verbose)
+
+
+@main.command()
+@click.argument("framework", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def validate(framework: Path | None) -> None:
+    """Check a framework YAML file (the shipped SSSP when none is given)."""
+    from .content import load_framework
+
+    try:
+        fw = load_framework(framework)
+    except SsspError as exc:
+        _fail(str(exc))
+    count = sum(1 for _ in fw.items())
+    click.echo(f"{fw.source}: valid ({fw.id} {fw.version}, {count} items, {fw.content_hash})")
+
+
+@main.command()
+@click.argument("framework", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the PDF [default: build/<framework id>.pdf].")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+              help="Paper size.")
+@click.option("--owner", default="", help="Pre-fill the 'This book belongs to' name.")
+def build(framework: Path | None, output: Path | None, paper: str, owner: str) -> None:
+    """Build a fillable PDF booklet from a framework YAML file."""
+    from .content import load_framework
+    from .layout import layout_booklet
+    from .pdf import render_booklet, write_atomically
+
+    try:
+        fw = load_framework(framework)
+        log.info("loaded %s (%s %s)", fw.source, fw.id, fw.version)
+        booklet = layout_booklet(fw, paper=paper, owner=owner)
+        log.info("laid out %d pages", len(booklet.pages))
+        data = render_booklet(booklet)
+        target = output or Path("build") / f"{fw.id}.pdf"
+        write_atomically(target, data)
+    except SsspError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename or output}: cannot write ({exc.strerror})")
+    click.echo(f"{target}: {len(booklet.pages)} pages, {len(data) // 1024} KB", err=True)
+
+
+@main.command()
+@click.argument("pdf", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON here instead of to standard output.")
+def read(pdf: Path, output: Path | None) -> None:
+    """Read the answers of a filled booklet as JSON."""
+    from .pdf import write_atomically
+    from .reader import read_booklet
+
+    try:
+        answers = read_booklet(pdf)
+    except SsspError as exc:
+        _fail(str(exc))
+    text = json.dumps(answers, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.flush()
+    else:
+        try:
+            write_atomically(output, text.encode("utf-8"))
+        except OSError as exc:
+            _fail(f"{output}: cannot write ({exc.strerror})")
+    if answers["warnings"]:
+        log.warning("%s: read with %d warning(s)", pdf, len(answers["warnings"]))

@@ -1,0 +1,679 @@
+"""A ``Framework`` -> pages of positioned text, rules, boxes and field rectangles.
+
+Nothing here draws: the result is plain data that ``pdf.py`` paints. All
+coordinates are PDF points from the bottom-left corner of the page. Text is
+measured with the same fonts the PDF embeds, so lines never overflow a cell.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from . import fieldnames
+from .content import Area, Framework, Item, Statement
+from .fonts import BOLD, ITALIC, REGULAR, FontSet
+
+PAPER_SIZES = {"a4": (595.28, 841.89), "letter": (612.0, 792.0)}
+
+MARGIN_INNER = 58.0  # room for binding or a hole punch
+MARGIN_OUTER = 42.0
+MARGIN_TOP = 60.0
+MARGIN_BOTTOM = 54.0
+
+BODY_SIZE = 9.0
+BODY_LEADING = 11.0
+HEADER_SIZE = 9.0
+CELL_PAD = 4.0
+BULLET_INDENT = 8.0
+STATEMENT_GAP = 3.0
+TICK_BOX = 11.0
+CAPTION_HEIGHT = 14.0
+TICK_ROW_HEIGHT = 22.0
+HEADER_FILL = 0.88
+CAPTION_FILL = 0.94
+
+
+# -- what a page holds -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    x: float
+    y: float  # baseline
+    text: str
+    style: str = REGULAR
+    size: float = BODY_SIZE
+    gray: float = 0.0
+    align: str = "left"  # or "center", "right": x is then the centre or right edge
+
+
+@dataclass(frozen=True)
+class Rule:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    width: float = 0.5
+    gray: float = 0.0
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    stroke_width: float = 0.5
+    fill_gray: float | None = None
+    stroke: bool = True
+
+
+@dataclass(frozen=True)
+class TextField:
+    name: str
+    rect: Rect
+    tooltip: str
+    multiline: bool = False
+    font_size: float = 0.0  # 0: the viewer fits the text to the box
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class RadioButton:
+    state: str
+    rect: Rect
+    tooltip: str
+
+
+@dataclass(frozen=True)
+class RadioGroup:
+    name: str
+    tooltip: str
+    buttons: tuple[RadioButton, ...]
+
+
+@dataclass(frozen=True)
+class ClearButton:
+    name: str
+    rect: Rect
+    target: str
+    tooltip: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    title: str
+    level: int
+    y: float
+    key: str
+
+
+@dataclass(frozen=True)
+class Link:
+    rect: Rect
+    key: str  # the bookmark key it jumps to
+
+
+@dataclass
+class Page:
+    width: float
+    height: float
+    header: str = ""
+    ops: list = field(default_factory=list)
+    fields: list = field(default_factory=list)
+    bookmarks: list[Bookmark] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+
+@dataclass
+class Booklet:
+    """The laid-out booklet: pages plus where each area landed."""
+
+    framework: Framework
+    paper: str
+    pages: list[Page]
+    meanings: dict[str, fieldnames.FieldMeaning]
+    area_pages: dict[str, tuple[int, int]]
+    section_pages: dict[str, tuple[int, int]]
+
+
+# -- text wrapping -----------------------------------------------------------
+
+# Scripts written without spaces may break between any two characters.
+_CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+_TOKENS = re.compile(rf"\s+|[{_CJK}][\u3001\u3002\uff0c\uff1a\uff1b\uff01\uff1f]?|[^\s{_CJK}]+")
+
+
+def wrap(fonts: FontSet, text: str, style: str, size: float, width: float) -> list[str]:
+    """Break text into lines no wider than ``width``; '\\n' forces a break."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines.extend(_wrap_paragraph(fonts, paragraph, style, size, width))
+    return lines
+
+
+def _wrap_paragraph(
+    fonts: FontSet, text: str, style: str, size: float, width: float
+) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for token in _TOKENS.findall(text):
+        if token.isspace():
+            if current:
+                current += " "
+            continue
+        candidate = current + token
+        if fonts.width(candidate.rstrip(), style, size) <= width:
+            current = candidate
+            continue
+        if current.strip():
+            lines.append(current.rstrip())
+        current = ""
+        # A word wider than the line is cut between characters.
+        while fonts.width(token, style, size) > width and len(token) > 1:
+            cut = len(token) - 1
+            while cut > 1 and fonts.width(token[:cut], style, size) > width:
+                cut -= 1
+            lines.append(token[:cut])
+            token = token[cut:]
+        current = token
+    if current.strip() or not lines:
+        lines.append(current.rstrip())
+    return lines
+
+
+# -- the rubric's cell contents ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CellLine:
+    dx: float
+    text: str
+    bullet: str | None
+    height: float
+    style: str = REGULAR
+
+
+def _cell_lines(fonts: FontSet, statements: tuple[Statement, ...], width: float) -> list[_CellLine]:
+    lines: list[_CellLine] = []
+    text_width = width - BULLET_INDENT
+    for statement in statements:
+        for i, line in enumerate(wrap(fonts, statement.text, REGULAR, BODY_SIZE, text_width)):
+            lines.append(_CellLine(BULLET_INDENT, line, "•" if i == 0 else None, BODY_LEADING))
+        for sub in statement.items:
+            sub_width = text_width - BULLET_INDENT
+            for i, line in enumerate(wrap(fonts, sub, REGULAR, BODY_SIZE, sub_width)):
+                lines.append(
+                    _CellLine(2 * BULLET_INDENT, line, "–" if i == 0 else None, BODY_LEADING)
+                )
+        lines.append(_CellLine(0, "", None, STATEMENT_GAP))
+    if lines:
+        lines.pop()  # no gap after the last statement
+    return lines
+
+
+def _take(lines: list[_CellLine], height: float) -> tuple[list[_CellLine], list[_CellLine]]:
+    """Split a column's lines into what fits in ``height`` and the rest."""
+    used = 0.0
+    for i, line in enumerate(lines):
+        if used + line.height > height + 0.01:
+            rest = lines[i:]
+            while rest and not rest[0].text:
+                rest = rest[1:]
+            return lines[:i], rest
+        used += line.height
+    return lines, []
+
+
+def _height(lines: list[_CellLine]) -> float:
+    return sum(line.height for line in lines)
+
+
+# -- the page flow -----------------------------------------------------------
+
+
+class _Flow:
+    """Places blocks down the pages, opening a new page when one is full."""
+
+    def __init__(self, framework: Framework, fonts: FontSet, paper: str) -> None:
+        self.fw = framework
+        self.fonts = fonts
+        self.labels = framework.labels
+        self.page_w, self.page_h = PAPER_SIZES[paper]
+        self.left = MARGIN_INNER
+        self.right = self.page_w - MARGIN_OUTER
+        self.width = self.right - self.left
+        self.top = self.page_h - MARGIN_TOP
+        self.bottom = MARGIN_BOTTOM
+        self.pages: list[Page] = []
+        self.y = self.top
+        self.header = ""
+        self.meanings: dict[str, fieldnames.FieldMeaning] = {}
+
+    # pages
+
+    @property
+    def page(self) -> Page:
+        return self.pages[-1]
+
+    def new_page(self) -> None:
+        self.pages.append(Page(self.page_w, self.page_h, header=self.header))
+        self.y = self.top
+
+    def space_left(self) -> float:
+        return self.y - self.bottom
+
+    def fresh_page_space(self) -> float:
+        return self.top - self.bottom
+
+    def ensure(self, height: float) -> None:
+        if self.space_left() < height and self.y < self.top:
+            self.new_page()
+
+    # drawing helpers
+
+    def add(self, op) -> None:
+        self.page.ops.append(op)
+
+    def add_field(self, spec, meaning: fieldnames.FieldMeaning) -> None:
+        self.page.fields.append(spec)
+        self.meanings[spec.name] = meaning
+
+    def paragraph(
+        self, text: str, style: str, size: float, leading: float,
+        indent: float = 0.0, gray: float = 0.0,
+    ) -> None:
+        for line in wrap(self.fonts, text, style, size, self.width - indent):
+            self.ensure(leading)
+            self.y -= leading
+            self.add(Text(self.left + indent, self.y + (leading - size) * 0.5, line, style, size, gray))
+
+    def bookmark(self, title: str, level: int, key: str) -> None:
+        self.page.bookmarks.append(Bookmark(title, level, min(self.y + 12, self.page_h), key))
+
+
+def layout_booklet(
+    framework: Framework,
+    paper: str = "a4",
+    fonts: FontSet | None = None,
+    owner: str = "",
+) -> Booklet:
+    """Lay out the whole booklet: cover, contents, areas, action tables."""
+    fonts = fonts or FontSet()
+
+    # Contents entries do not change their line count with the page numbers
+    # (room for the numbers is kept), so a first pass with placeholder
+    # numbers tells how many pages the contents take.
+    placeholder = {a.id: (0, 0) for a in framework.areas()}
+    placeholder.update({s.id: (0, 0) for s in framework.sections})
+    contents_pages = len(_contents_pages(framework, fonts, paper, placeholder, placeholder))
+
+    body = _Flow(framework, fonts, paper)
+    body.pages = [Page(body.page_w, body.page_h)] * (1 + contents_pages)
+    area_pages, section_pages = _lay_out_body(body)
+
+    cover = _cover_page(framework, fonts, paper, owner)
+    contents = _contents_pages(framework, fonts, paper, area_pages, section_pages)
+    assert len(contents) == contents_pages
+    pages = [cover.pages[0], *contents, *body.pages[1 + contents_pages:]]
+
+    meanings = {**cover.meanings, **body.meanings}
+    total = len(pages)
+    for number, page in enumerate(pages, start=1):
+        _add_furniture(page, number, total, framework, fonts)
+    return Booklet(framework, paper, pages, meanings, area_pages, section_pages)
+
+
+def _cover_page(framework: Framework, fonts: FontSet, paper: str, owner: str) -> _Flow:
+    flow = _Flow(framework, fonts, paper)
+    flow.new_page()
+    flow.y = flow.page_h * 0.78
+    for line in wrap(fonts, framework.title, BOLD, 26, flow.width):
+        flow.y -= 32
+        flow.add(Text(flow.left, flow.y, line, BOLD, 26))
+    if framework.subtitle:
+        flow.y -= 12
+        flow.paragraph(framework.subtitle, REGULAR, 15, 20)
+    flow.bookmark(framework.title, 0, "cover")
+
+    flow.y -= 48
+    flow.paragraph(framework.owner_label, REGULAR, 11, 15)
+    flow.y -= 30
+    rect = Rect(flow.left, flow.y, min(340.0, flow.width), 26)
+    flow.add(Rule(rect.x, rect.y, rect.x + rect.w, rect.y, 0.6))
+    name = fieldnames.owner_field()
+    flow.add_field(
+        TextField(name, rect, framework.labels["owner_tooltip"], font_size=12, value=owner),
+        fieldnames.FieldMeaning(fieldnames.OWNER),
+    )
+
+    # The how-to note sits at the foot of the cover.
+    paragraphs = framework.labels["how_to"].split("\n")
+    note_lines = sum(
+        len(wrap(fonts, p, REGULAR, BODY_SIZE, flow.width - 2 * CELL_PAD)) for p in paragraphs
+    )
+    note_height = 18 + note_lines * BODY_LEADING + 4 * len(paragraphs) + 2 * CELL_PAD
+    flow.y = flow.bottom + note_height
+    top = flow.y
+    flow.y -= CELL_PAD
+    flow.paragraph(framework.labels["how_to_title"], BOLD, 10, 16, indent=CELL_PAD)
+    for text in paragraphs:
+        for line in wrap(fonts, text, REGULAR, BODY_SIZE, flow.width - 2 * CELL_PAD):
+            flow.y -= BODY_LEADING
+            flow.add(Text(flow.left + CELL_PAD, flow.y + 2, line, REGULAR, BODY_SIZE))
+        flow.y -= 4
+    flow.add(Rect(flow.left, flow.bottom, flow.width, top - flow.bottom, 0.5))
+    return flow
+
+
+def _contents_pages(
+    framework: Framework,
+    fonts: FontSet,
+    paper: str,
+    area_pages: dict[str, tuple[int, int]],
+    section_pages: dict[str, tuple[int, int]],
+) -> list[Page]:
+    flow = _Flow(framework, fonts, paper)
+    labels = framework.labels
+    flow.new_page()
+    flow.y -= 8
+    flow.paragraph(labels["contents"], BOLD, 18, 24)
+    flow.bookmark(labels["contents"], 0, "contents")
+    flow.y -= 10
+
+    number_room = fonts.width(labels["pages"].format(first=888, last=888), REGULAR, 10) + 12
+
+    def entry(text: str, style: str, indent: float, pages: tuple[int, int], key: str) -> None:
+        first, last = pages
+        where = (
+            labels["page"].format(first=first)
+            if first == last
+            else labels["pages"].format(first=first, last=last)
+        )
+        lines = wrap(fonts, text, style, 10, flow.width - indent - number_room)
+        flow.ensure(len(lines) * 14 + 4)
+        top = flow.y
+        for line in lines:
+            flow.y -= 14
+            flow.add(Text(flow.left + indent, flow.y + 3, line, style, 10))
+        flow.add(Text(flow.right, flow.y + 3, where, REGULAR, 10, align="right"))
+        flow.page.links.append(Link(Rect(flow.left + indent, flow.y, flow.width - indent, top - flow.y, stroke=False), key))
+        flow.y -= 4
+
+    for index, section in enumerate(framework.sections, start=1):
+        flow.y -= 6
+        title = f"{labels['section'].format(number=index)}: {section.title}"
+        entry(title, BOLD, 0, section_pages[section.id], f"section:{section.id}")
+        for area in section.areas:
+            entry(_area_heading(area), REGULAR, 14, area_pages[area.id], f"area:{area.id}")
+    return flow.pages
+
+
+def _area_heading(area: Area) -> str:
+    return f"{area.number or area.id}. {area.title}"
+
+
+def _lay_out_body(flow: _Flow) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+    fw = flow.fw
+    area_pages: dict[str, tuple[int, int]] = {}
+    section_pages: dict[str, tuple[int, int]] = {}
+    for index, section in enumerate(fw.sections, start=1):
+        section_title = f"{fw.labels['section'].format(number=index)}: {section.title}"
+        section_first = None
+        for area_index, area in enumerate(section.areas):
+            flow.header = f"{section_title}  ·  {_area_heading(area)}"
+            flow.new_page()
+            first = len(flow.pages)
+            if area_index == 0:
+                section_first = first
+                flow.paragraph(fw.labels["section"].format(number=index), BOLD, 11, 15, gray=0.35)
+                flow.bookmark(section_title, 0, f"section:{section.id}")
+                flow.paragraph(section.title, BOLD, 20, 26)
+                flow.y -= 10
+            flow.bookmark(_area_heading(area), 1, f"area:{area.id}")
+            flow.paragraph(_area_heading(area), BOLD, 15, 20)
+            flow.y -= 4
+            rates_itself = len(area.items) == 1 and area.items[0].id == area.id
+            for item in area.items:
+                _lay_out_item(flow, item, show_heading=not rates_itself)
+            _lay_out_action_table(flow, area)
+            area_pages[area.id] = (first, len(flow.pages))
+        section_pages[section.id] = (section_first or 0, len(flow.pages))
+    return area_pages, section_pages
+
+
+def _column_geometry(flow: _Flow) -> list[tuple[float, float]]:
+    """(x, width) of each level column; an empty level-0 column is narrow."""
+    fw = flow.fw
+    level_zero_used = any(0 in item.levels for item in fw.items())
+    shares = [1.0 if (s.level > 0 or level_zero_used) else 0.5 for s in fw.scale]
+    unit = flow.width / sum(shares)
+    columns, x = [], flow.left
+    for share in shares:
+        columns.append((x, share * unit))
+        x += share * unit
+    return columns
+
+
+def _header_row(flow: _Flow, columns: list[tuple[float, float]]) -> float:
+    """Draw the level header row at the cursor; returns its height."""
+    fw = flow.fw
+    cells = [
+        wrap(flow.fonts, fw.labels["level_header"].format(label=s.label, level=s.level),
+             BOLD, HEADER_SIZE, w - 2 * CELL_PAD)
+        for s, (x, w) in zip(fw.scale, columns)
+    ]
+    height = max(len(c) for c in cells) * BODY_LEADING + 2 * CELL_PAD
+    top = flow.y
+    for lines, (x, w) in zip(cells, columns):
+        flow.add(Rect(x, top - height, w, height, 0.5, HEADER_FILL))
+        for i, line in enumerate(lines):
+            flow.add(Text(x + w / 2, top - CELL_PAD - (i + 1) * BODY_LEADING + 2.5, line, BOLD, HEADER_SIZE, align="center"))
+    flow.y -= height
+    return height
+
+
+def _header_height(flow: _Flow, columns: list[tuple[float, float]]) -> float:
+    fw = flow.fw
+    return max(
+        len(wrap(flow.fonts, fw.labels["level_header"].format(label=s.label, level=s.level),
+                 BOLD, HEADER_SIZE, w - 2 * CELL_PAD))
+        for s, (x, w) in zip(fw.scale, columns)
+    ) * BODY_LEADING + 2 * CELL_PAD
+
+
+def _lay_out_item(flow: _Flow, item: Item, show_heading: bool) -> None:
+    fw = flow.fw
+    columns = _column_geometry(flow)
+    cells = [
+        _cell_lines(flow.fonts, item.levels.get(s.level, ()), w - 2 * CELL_PAD)
+        for s, (x, w) in zip(fw.scale, columns)
+    ]
+    header_h = _header_height(flow, columns)
+    body_h = max(_height(c) for c in cells) + 2 * CELL_PAD
+    ticks_h = len(fw.moments) * (CAPTION_HEIGHT + TICK_ROW_HEIGHT)
+    heading_lines = (
+        wrap(flow.fonts, item.title, BOLD, 11.5, flow.width) if show_heading else []
+    )
+    heading_h = (14 + len(heading_lines) * 15 + 4) if show_heading else 0
+
+    whole = heading_h + header_h + body_h + ticks_h + 12
+    if whole > flow.space_left() and (
+        whole <= flow.fresh_page_space()
+        or flow.space_left() < heading_h + header_h + 8 * BODY_LEADING
+    ):
+        flow.new_page()
+
+    flow.y -= 6
+    if show_heading:
+        flow.bookmark(f"{item.number}. {item.title}", 2, f"item:{item.id}")
+        flow.y -= 12
+        flow.add(Text(flow.left, flow.y, item.display_name, BOLD, 9, gray=0.35))
+        for line in heading_lines:
+            flow.y -= 15
+            flow.add(Text(flow.left, flow.y + 2, line, BOLD, 11.5))
+        flow.y -= 4
+
+    # The rubric, continued on as many pages as it needs, header repeated.
+    remaining = cells
+    while True:
+        _header_row(flow, columns)
+        room = flow.space_left() - 2 * CELL_PAD
+        taken, rest = zip(*(_take(c, room) for c in remaining))
+        finished = not any(rest)
+        height = (max(_height(t) for t in taken) if finished else room) + 2 * CELL_PAD
+        top = flow.y
+        for lines, (x, w) in zip(taken, columns):
+            flow.add(Rect(x, top - height, w, height, 0.5))
+            y = top - CELL_PAD
+            for line in lines:
+                y -= line.height
+                if line.text:
+                    baseline = y + (line.height - BODY_SIZE) * 0.5 + 1
+                    if line.bullet:
+                        flow.add(Text(x + CELL_PAD + line.dx - BULLET_INDENT + 1, baseline, line.bullet, line.style, BODY_SIZE))
+                    flow.add(Text(x + CELL_PAD + line.dx, baseline, line.text, line.style, BODY_SIZE))
+        flow.y -= height
+        remaining = list(rest)
+        if finished:
+            break
+        flow.new_page()
+
+    if flow.space_left() < ticks_h:
+        flow.new_page()
+        _header_row(flow, columns)
+    for moment in fw.moments:
+        _lay_out_tick_row(flow, item, moment, columns)
+    flow.y -= 10
+
+
+def _lay_out_tick_row(flow: _Flow, item: Item, moment, columns) -> None:
+    fw, labels = flow.fw, flow.fw.labels
+    top = flow.y
+    flow.add(Rect(flow.left, top - CAPTION_HEIGHT, flow.width, CAPTION_HEIGHT, 0.5, CAPTION_FILL))
+    flow.add(Text(flow.left + CELL_PAD, top - CAPTION_HEIGHT + 4, moment.label, BOLD, 8.5))
+
+    group = fieldnames.level_field(item.id, moment.id)
+    where = labels["group_tooltip"].format(item=item.display_name, moment=moment.label)
+    clear_w = max(34.0, flow.fonts.width(labels["clear"], REGULAR, 7) + 10)
+    clear_rect = Rect(flow.right - clear_w - 3, top - CAPTION_HEIGHT + 2, clear_w, CAPTION_HEIGHT - 4)
+    flow.add_field(
+        ClearButton(
+            fieldnames.clear_field(item.id, moment.id),
+            clear_rect,
+            group,
+            labels["clear_tooltip"].format(item=item.display_name, moment=moment.label),
+            labels["clear"],
+        ),
+        fieldnames.FieldMeaning(fieldnames.CLEAR, item=item.id, moment=moment.id),
+    )
+
+    row_top = top - CAPTION_HEIGHT
+    buttons = []
+    for scale_level, (x, w) in zip(fw.scale, columns):
+        flow.add(Rect(x, row_top - TICK_ROW_HEIGHT, w, TICK_ROW_HEIGHT, 0.5))
+        box = Rect(x + (w - TICK_BOX) / 2, row_top - (TICK_ROW_HEIGHT + TICK_BOX) / 2, TICK_BOX, TICK_BOX, 0.8)
+        flow.add(box)
+        buttons.append(
+            RadioButton(
+                fieldnames.level_state(scale_level.level),
+                box,
+                labels["level_tooltip"].format(
+                    item=item.display_name, moment=moment.label,
+                    level=scale_level.level, label=scale_level.label,
+                ),
+            )
+        )
+    flow.add_field(
+        RadioGroup(group, where, tuple(buttons)),
+        fieldnames.FieldMeaning(fieldnames.LEVEL, item=item.id, moment=moment.id),
+    )
+    flow.y = row_top - TICK_ROW_HEIGHT
+
+
+def _lay_out_action_table(flow: _Flow, area: Area) -> None:
+    fw, labels = flow.fw, flow.fw.labels
+    table = fw.action_table
+    total = sum(c.width for c in table.columns)
+    columns, x = [], flow.left
+    for column in table.columns:
+        w = flow.width * column.width / total
+        columns.append((column, x, w))
+        x += w
+    row_h = 54.0 if any(c.multiline for c in table.columns) else 22.0
+    header_lines = [
+        wrap(flow.fonts, c.label, BOLD, HEADER_SIZE, w - 2 * CELL_PAD) for c, x, w in columns
+    ]
+    header_h = max(len(h) for h in header_lines) * BODY_LEADING + 2 * CELL_PAD
+    title = f"{labels['action_plan']}: {_area_heading(area)}"
+    title_lines = wrap(flow.fonts, title, BOLD, 11.5, flow.width)
+    title_h = len(title_lines) * 15 + 8
+
+    flow.ensure(title_h + header_h + min(table.rows, 3) * row_h + 8)
+    flow.y -= 8
+    flow.bookmark(title, 2, f"actions:{area.id}")
+    for line in title_lines:
+        flow.y -= 15
+        flow.add(Text(flow.left, flow.y + 2, line, BOLD, 11.5))
+    flow.y -= 6
+
+    def header() -> None:
+        top = flow.y
+        for lines, (c, x, w) in zip(header_lines, columns):
+            flow.add(Rect(x, top - header_h, w, header_h, 0.5, HEADER_FILL))
+            for i, line in enumerate(lines):
+                flow.add(Text(x + CELL_PAD, top - CELL_PAD - (i + 1) * BODY_LEADING + 2.5, line, BOLD, HEADER_SIZE))
+        flow.y -= header_h
+
+    header()
+    for row in range(1, table.rows + 1):
+        if flow.space_left() < row_h:
+            flow.new_page()
+            header()
+        top = flow.y
+        for column, x, w in columns:
+            cell = Rect(x, top - row_h, w, row_h, 0.5)
+            flow.add(cell)
+            name = fieldnames.action_field(area.id, row, column.id)
+            flow.add_field(
+                TextField(
+                    name,
+                    Rect(x + 1.5, top - row_h + 1.5, w - 3, row_h - 3, stroke=False),
+                    labels["action_tooltip"].format(
+                        plan=labels["action_plan"], area=area.number or area.id,
+                        row=row, column=column.label,
+                    ),
+                    multiline=column.multiline,
+                ),
+                fieldnames.FieldMeaning(fieldnames.ACTION, table=area.id, row=row, column=column.id),
+            )
+        flow.y -= row_h
+
+
+def _add_furniture(page: Page, number: int, total: int, fw: Framework, fonts: FontSet) -> None:
+    """Running header and the page X of Y footer."""
+    left, right = MARGIN_INNER, page.width - MARGIN_OUTER
+    if page.header:
+        size = 7.5
+        text = page.header
+        if fonts.width(text, REGULAR, size) > right - left:
+            while fonts.width(text + "…", REGULAR, size) > right - left and len(text) > 1:
+                text = text[:-1]
+            text = text.rstrip() + "…"
+        page.ops.append(Text(left, page.height - 36, text, REGULAR, size, gray=0.35))
+        page.ops.append(Rule(left, page.height - 40, right, page.height - 40, 0.4, 0.5))
+    if number > 1:
+        page.ops.append(
+            Text((left + right) / 2, 30, fw.labels["page_footer"].format(page=number, pages=total),
+                 REGULAR, 8, gray=0.3, align="center")
+        )
+
+
+def iter_fields(booklet: Booklet) -> Iterator[tuple[int, object]]:
+    """Every field spec with its 0-based page index, in reading order."""
+    for index, page in enumerate(booklet.pages):
+        for spec in page.fields:
+            yield index, spec

@@ -1,0 +1,336 @@
+"""A laid-out ``Booklet`` -> PDF bytes: reportlab paints, pikepdf adds the form.
+
+reportlab draws the pages (text with embedded TrueType subsets, rules,
+outline, links). Its own form support is not used: it cuts text at 100
+characters, makes radio groups that cannot be cleared and shares one text
+appearance between fields. Instead the AcroForm is written here with pikepdf:
+every widget gets its own appearance streams, and the booklet's identity and
+field map are stored in the document catalog.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
+from reportlab.pdfgen.canvas import Canvas
+
+from . import __version__
+from .fonts import REGULAR, FontSet
+from .identity import IDENTITY_KEY, booklet_identity
+from .layout import (
+    Booklet,
+    ClearButton,
+    RadioGroup,
+    Rect,
+    Rule,
+    Text,
+    TextField,
+)
+
+log = logging.getLogger(__name__)
+
+# Field flags (PDF 32000-1, 12.7.3.1 and 12.7.4)
+FF_MULTILINE = 1 << 12
+FF_RADIO = 1 << 15
+FF_PUSHBUTTON = 1 << 16
+ANNOT_PRINT = 1 << 2
+
+TICK_PATH = b"q 0 g 1.5 w 1 J 1 j 2.2 5.6 m 4.5 2.6 l 9 8.7 l S Q\n"
+
+
+def render_booklet(
+    booklet: Booklet,
+    fonts: FontSet | None = None,
+    booklet_id: str = "",
+    participant_id: str = "",
+) -> bytes:
+    """Paint the pages and add the form; returns the finished PDF."""
+    fonts = fonts or FontSet()
+    painted = _paint(booklet, fonts)
+    with pikepdf.open(io.BytesIO(painted)) as pdf:
+        _add_form(pdf, booklet, fonts)
+        identity = booklet_identity(booklet, booklet_id, participant_id)
+        stream = pikepdf.Stream(pdf, json.dumps(identity, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        pdf.Root[IDENTITY_KEY] = pdf.make_indirect(stream)
+        pdf.Root.Lang = String(booklet.framework.language)
+        out = io.BytesIO()
+        # A classic cross-reference table: PDFium's incremental saves of files
+        # with object streams have been seen to break qpdf.
+        pdf.save(
+            out,
+            compress_streams=True,
+            object_stream_mode=pikepdf.ObjectStreamMode.disable,
+            deterministic_id=True,
+        )
+    return out.getvalue()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- painting ---------------------------------------------------------------
+
+
+def _paint(booklet: Booklet, fonts: FontSet) -> bytes:
+    fw = booklet.framework
+    buffer = io.BytesIO()
+    first = booklet.pages[0]
+    canvas = Canvas(buffer, pagesize=(first.width, first.height), invariant=1, pageCompression=1)
+    canvas.setTitle(fw.title)
+    canvas.setSubject(fw.subtitle or fw.title)
+    canvas.setCreator(f"sssp-print {__version__}")
+    canvas.setKeywords(f"{fw.id} {fw.version}")
+    canvas.showOutline()
+
+    for page in booklet.pages:
+        canvas.setPageSize((page.width, page.height))
+        for mark in page.bookmarks:
+            canvas.bookmarkPage(mark.key, fit="XYZ", top=mark.y, left=0)
+            canvas.addOutlineEntry(mark.title, mark.key, level=mark.level)
+        for op in page.ops:
+            _paint_op(canvas, op, fonts)
+        for link in page.links:
+            r = link.rect
+            canvas.linkRect("", link.key, (r.x, r.y, r.x + r.w, r.y + r.h), relative=0, thickness=0)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _paint_op(canvas: Canvas, op, fonts: FontSet) -> None:
+    if isinstance(op, Text):
+        x = op.x
+        if op.align != "left":
+            width = fonts.width(op.text, op.style, op.size)
+            x -= width if op.align == "right" else width / 2
+        canvas.setFillGray(op.gray)
+        for font_name, part in fonts.runs(op.text, op.style):
+            canvas.setFont(font_name, op.size)
+            canvas.drawString(x, op.y, part)
+            x += canvas.stringWidth(part, font_name, op.size)
+    elif isinstance(op, Rule):
+        canvas.setStrokeGray(op.gray)
+        canvas.setLineWidth(op.width)
+        canvas.line(op.x1, op.y1, op.x2, op.y2)
+    elif isinstance(op, Rect):
+        if op.fill_gray is not None:
+            canvas.setFillGray(op.fill_gray)
+        canvas.setStrokeGray(0)
+        canvas.setLineWidth(op.stroke_width)
+        canvas.rect(op.x, op.y, op.w, op.h, stroke=int(op.stroke), fill=int(op.fill_gray is not None))
+        canvas.setFillGray(0)
+
+
+# -- the form -----------------------------------------------------------------
+
+
+def _rect_array(r: Rect) -> Array:
+    return Array([round(r.x, 2), round(r.y, 2), round(r.x + r.w, 2), round(r.y + r.h, 2)])
+
+
+def _appearance(pdf: pikepdf.Pdf, r: Rect, content: bytes, resources: Dictionary | None = None) -> pikepdf.Stream:
+    stream = pikepdf.Stream(pdf, content)
+    stream.Type = Name.XObject
+    stream.Subtype = Name.Form
+    stream.BBox = Array([0, 0, round(r.w, 2), round(r.h, 2)])
+    stream.Resources = resources if resources is not None else Dictionary()
+    return pdf.make_indirect(stream)
+
+
+def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
+    helv = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding))
+    zadb = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.ZapfDingbats))
+    box = Rect(0, 0, 11, 11)
+    shared_on = _appearance(pdf, box, TICK_PATH)
+    shared_off = _appearance(pdf, box, b"")
+    clear_looks: dict[tuple[float, float, str], pikepdf.Object] = {}
+
+    fields = Array()
+    by_name: dict[str, pikepdf.Object] = {}
+    clear_buttons: list[tuple[ClearButton, pikepdf.Object]] = []
+    for page_index, page in enumerate(booklet.pages):
+        page_obj = pdf.pages[page_index].obj
+        annots = page_obj.get("/Annots", Array())
+        for spec in page.fields:
+            if isinstance(spec, TextField):
+                widget = _text_field(pdf, spec, page_obj, fonts)
+                by_name[spec.name] = widget
+                fields.append(widget)
+                annots.append(widget)
+            elif isinstance(spec, RadioGroup):
+                group = _radio_group(pdf, spec, page_obj, shared_on, shared_off)
+                by_name[spec.name] = group
+                fields.append(group)
+                annots.extend(group.Kids)
+            elif isinstance(spec, ClearButton):
+                key = (round(spec.rect.w, 2), round(spec.rect.h, 2), spec.caption)
+                if key not in clear_looks:
+                    clear_looks[key] = _caption_appearance(pdf, spec.rect, spec.caption, fonts)
+                button = _clear_button(pdf, spec, page_obj, clear_looks[key])
+                clear_buttons.append((spec, button))
+                fields.append(button)
+                annots.append(button)
+        if len(annots):
+            page_obj.Annots = annots
+    for spec, button in clear_buttons:
+        button.A = Dictionary(S=Name.ResetForm, Fields=Array([by_name[spec.target]]), Flags=0)
+
+    pdf.Root.AcroForm = pdf.make_indirect(
+        Dictionary(
+            Fields=fields,
+            DR=Dictionary(Font=Dictionary(Helv=helv, ZaDb=zadb)),
+            DA=String("/Helv 0 Tf 0 g"),
+        )
+    )
+
+
+def _text_field(pdf: pikepdf.Pdf, spec: TextField, page_obj, fonts: FontSet) -> pikepdf.Object:
+    flags = 0
+    if spec.multiline:
+        flags |= FF_MULTILINE
+    # Each text field gets an appearance of its own: fillers that rewrite an
+    # appearance in place would otherwise show one answer in every field.
+    if spec.value:
+        look = _value_appearance(pdf, spec, fonts)
+    else:
+        look = _appearance(pdf, spec.rect, b"/Tx BMC\nEMC\n")
+    widget = Dictionary(
+        Type=Name.Annot,
+        Subtype=Name.Widget,
+        FT=Name.Tx,
+        T=String(spec.name),
+        TU=String(spec.tooltip),
+        Ff=flags,
+        F=ANNOT_PRINT,
+        Rect=_rect_array(spec.rect),
+        P=page_obj,
+        DA=String(f"/Helv {spec.font_size:g} Tf 0 g"),
+        MK=Dictionary(),
+        AP=Dictionary(N=look),
+    )
+    if spec.value:
+        widget.V = String(spec.value)
+    return pdf.make_indirect(widget)
+
+
+def _radio_group(pdf: pikepdf.Pdf, spec: RadioGroup, page_obj, on, off) -> pikepdf.Object:
+    group = pdf.make_indirect(
+        Dictionary(
+            FT=Name.Btn,
+            Ff=FF_RADIO,
+            T=String(spec.name),
+            TU=String(spec.tooltip),
+            # An explicit "nothing chosen": some viewers mishandle a missing /V.
+            V=Name.Off,
+            Kids=Array(),
+        )
+    )
+    for button in spec.buttons:
+        kid = pdf.make_indirect(
+            Dictionary(
+                Type=Name.Annot,
+                Subtype=Name.Widget,
+                Parent=group,
+                TU=String(button.tooltip),
+                F=ANNOT_PRINT,
+                Rect=_rect_array(button.rect),
+                P=page_obj,
+                AS=Name.Off,
+                DA=String("/ZaDb 0 Tf 0 g"),
+                MK=Dictionary(CA=String("4")),
+                AP=Dictionary(N=Dictionary({"/" + button.state: on, "/Off": off})),
+            )
+        )
+        group.Kids.append(kid)
+    return group
+
+
+def _clear_button(pdf: pikepdf.Pdf, spec: ClearButton, page_obj, look) -> pikepdf.Object:
+    return pdf.make_indirect(
+        Dictionary(
+            Type=Name.Annot,
+            Subtype=Name.Widget,
+            FT=Name.Btn,
+            Ff=FF_PUSHBUTTON,
+            T=String(spec.name),
+            TU=String(spec.tooltip),
+            # A screen control: shown but not printed.
+            F=0,
+            Rect=_rect_array(spec.rect),
+            P=page_obj,
+            DA=String("/Helv 7 Tf 0 g"),
+            MK=Dictionary(CA=String(spec.caption), BG=Array([0.95]), BC=Array([0.55])),
+            AP=Dictionary(N=look),
+        )
+    )
+
+
+def _mini_page(width: float, height: float, draw) -> bytes:
+    """A one-page PDF of the given size, drawn by ``draw(canvas)``."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+    draw(canvas)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _import_as_xobject(pdf: pikepdf.Pdf, data: bytes) -> pikepdf.Object:
+    with pikepdf.open(io.BytesIO(data)) as mini:
+        xobject = mini.pages[0].as_form_xobject()
+        return pdf.copy_foreign(xobject)
+
+
+def _caption_appearance(pdf: pikepdf.Pdf, r: Rect, caption: str, fonts: FontSet) -> pikepdf.Object:
+    def draw(canvas: Canvas) -> None:
+        canvas.setFillGray(0.95)
+        canvas.setStrokeGray(0.55)
+        canvas.setLineWidth(0.6)
+        canvas.rect(0.3, 0.3, r.w - 0.6, r.h - 0.6, stroke=1, fill=1)
+        width = fonts.width(caption, REGULAR, 7)
+        x = (r.w - width) / 2
+        canvas.setFillGray(0)
+        for name, part in fonts.runs(caption, REGULAR):
+            canvas.setFont(name, 7)
+            canvas.drawString(x, (r.h - 5) / 2, part)
+            x += canvas.stringWidth(part, name, 7)
+
+    return _import_as_xobject(pdf, _mini_page(r.w, r.h, draw))
+
+
+def _value_appearance(pdf: pikepdf.Pdf, spec: TextField, fonts: FontSet) -> pikepdf.Object:
+    """Draw a pre-filled value with the booklet's own Unicode fonts."""
+    r = spec.rect
+    size = spec.font_size or 11
+    while fonts.width(spec.value, REGULAR, size) > r.w - 4 and size > 5:
+        size -= 0.5
+
+    def draw(canvas: Canvas) -> None:
+        x = 2.0
+        canvas.setFillGray(0)
+        for name, part in fonts.runs(spec.value, REGULAR):
+            canvas.setFont(name, size)
+            canvas.drawString(x, (r.h - size) / 2 + 2, part)
+            x += canvas.stringWidth(part, name, size)
+
+    look = _import_as_xobject(pdf, _mini_page(r.w, r.h, draw))
+    return look

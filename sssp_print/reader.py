@@ -1,0 +1,270 @@
+"""A filled booklet PDF -> its answers as plain data (the JSON of ``sssp read``).
+
+The booklet is read through the field map stored in it (see identity.py), so
+the framework YAML is not needed and a booklet of an older content version is
+read correctly. Viewers save forms in different ways; where a radio group's
+value and its ticked button disagree, the ticked button wins (it is what the
+person saw, and what prints), and a warning names the item.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+
+from . import fieldnames
+from .errors import ReadError
+from .identity import IDENTITY_FORMAT, IDENTITY_KEY
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+MAX_FIELD_DEPTH = 32
+
+
+def read_booklet(path: str | Path) -> dict[str, Any]:
+    """Read every answer of a returned booklet.
+
+    Raises:
+        ReadError: the file is not a readable booklet; ``kind`` says why.
+    """
+    path = Path(path)
+    try:
+        pdf = pikepdf.open(path)
+    except pikepdf.PasswordError:
+        raise ReadError("encrypted", f"{path}: needs a password to open") from None
+    except FileNotFoundError:
+        raise ReadError("missing", f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ReadError("missing", f"{path}: is a folder, not a PDF file") from None
+    except pikepdf.PdfError as exc:
+        kind = "not-pdf" if _looks_unlike_pdf(path) else "damaged"
+        what = "not a PDF file" if kind == "not-pdf" else "damaged PDF that could not be repaired"
+        raise ReadError(kind, f"{path}: {what} ({_first_line(exc)})") from None
+    with pdf:
+        return _read_open(pdf, path)
+
+
+def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
+    acroform = pdf.Root.get("/AcroForm")
+    top_fields = acroform.get("/Fields") if isinstance(acroform, pikepdf.Dictionary) else None
+    if not isinstance(top_fields, pikepdf.Array) or len(top_fields) == 0:
+        raise ReadError(
+            "no-fields",
+            f"{path}: has no form fields (a printed-to-PDF or flattened copy?); "
+            "ask for the saved booklet itself",
+        )
+    identity = _identity(pdf)
+    if identity is None:
+        raise ReadError("not-booklet", f"{path}: is a PDF form, but not a booklet made by sssp-print")
+
+    fields = _collect_fields(top_fields)
+    warnings: list[dict[str, Any]] = []
+    meanings = {
+        name: fieldnames.FieldMeaning.from_json(data)
+        for name, data in identity.get("fields", {}).items()
+    }
+    scale = set(identity.get("scale", []))
+    item_ids = [item["id"] for item in identity.get("items", [])]
+    moments = list(identity.get("moments", []))
+    tables = list(identity.get("tables", []))
+    columns = list(identity.get("columns", []))
+
+    owner = None
+    ratings: dict[str, dict[str, int | None]] = {i: {m: None for m in moments} for i in item_ids}
+    cells: dict[str, dict[int, dict[str, str | None]]] = {t: {} for t in tables}
+
+    for name, meaning in meanings.items():
+        field = fields.get(name)
+        if field is None:
+            if meaning.role != fieldnames.CLEAR:
+                warnings.append(_warning("missing-field", meaning.item or meaning.table, f"the field '{name}' is missing from the file"))
+            continue
+        if meaning.role == fieldnames.OWNER:
+            owner = _text(field) or None
+        elif meaning.role == fieldnames.LEVEL and meaning.item in ratings:
+            level = _radio_level(field, meaning, scale, warnings)
+            ratings[meaning.item][meaning.moment] = level
+        elif meaning.role == fieldnames.ACTION and meaning.table in cells:
+            text = _text(field)
+            if text:
+                cells[meaning.table].setdefault(meaning.row, {})[meaning.column] = text
+
+    actions: dict[str, list[dict[str, Any]]] = {}
+    for table in tables:
+        rows = []
+        for row_number in sorted(cells[table]):
+            row = cells[table][row_number]
+            if not any(v.strip() for v in row.values()):
+                continue
+            rows.append({"row": row_number, **{c: row.get(c) for c in columns}})
+        actions[table] = rows
+
+    framework = identity.get("framework", {})
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "framework": {
+            "id": framework.get("id"),
+            "version": framework.get("version"),
+            "content_hash": framework.get("content_hash"),
+        },
+        "booklet_id": identity.get("booklet_id") or None,
+        "participant_id": identity.get("participant_id") or None,
+        "owner": owner,
+        "ratings": ratings,
+        "actions": actions,
+        "warnings": warnings,
+    }
+
+
+def _identity(pdf: pikepdf.Pdf) -> dict[str, Any] | None:
+    stream = pdf.Root.get(IDENTITY_KEY)
+    if not isinstance(stream, pikepdf.Stream):
+        return None
+    try:
+        data = json.loads(stream.read_bytes().decode("utf-8"))
+    except (ValueError, pikepdf.PdfError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != IDENTITY_FORMAT:
+        return None
+    return data
+
+
+class _Field:
+    """A terminal field: its inherited value and its widgets."""
+
+    __slots__ = ("value", "widgets")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.widgets: list[pikepdf.Dictionary] = []
+
+
+def _collect_fields(top_fields: pikepdf.Array) -> dict[str, _Field]:
+    """Walk the field tree into fully qualified name -> field.
+
+    A kid with a /T is a field of its own; a kid without one is a widget of
+    its parent. Loops in a crafted file are cut by remembering visited objects.
+    """
+    fields: dict[str, _Field] = {}
+    seen: set[tuple[int, int]] = set()
+
+    def walk(node: pikepdf.Object, prefix: str, inherited_value: Any, depth: int) -> None:
+        if not isinstance(node, pikepdf.Dictionary) or depth > MAX_FIELD_DEPTH:
+            return
+        if node.is_indirect:
+            if node.objgen in seen:
+                return
+            seen.add(node.objgen)
+        partial = node.get("/T")
+        name = prefix
+        if partial is not None:
+            name = f"{prefix}.{partial}" if prefix else str(partial)
+        value = node.get("/V", inherited_value)
+        kids = node.get("/Kids")
+        field_kids = []
+        widget_kids = []
+        if isinstance(kids, pikepdf.Array):
+            for kid in kids:
+                if isinstance(kid, pikepdf.Dictionary) and "/T" in kid:
+                    field_kids.append(kid)
+                else:
+                    widget_kids.append(kid)
+        for kid in field_kids:
+            walk(kid, name, value, depth + 1)
+        if field_kids and not widget_kids:
+            return
+        field = fields.get(name)
+        if field is None:
+            field = fields[name] = _Field(value)
+        if widget_kids:
+            field.widgets.extend(k for k in widget_kids if isinstance(k, pikepdf.Dictionary))
+        else:
+            field.widgets.append(node)
+
+    for top in top_fields:
+        walk(top, "", None, 0)
+    return fields
+
+
+def _text(field: _Field) -> str:
+    value = field.value
+    if isinstance(value, pikepdf.Stream):  # rich text values are rare
+        try:
+            value = value.read_bytes().decode("utf-8", "replace")
+        except pikepdf.PdfError:
+            return ""
+    if value is None or isinstance(value, pikepdf.Name):
+        return ""
+    text = str(value)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _radio_level(
+    field: _Field,
+    meaning: fieldnames.FieldMeaning,
+    scale: set[int],
+    warnings: list[dict[str, Any]],
+) -> int | None:
+    where = f"{meaning.moment}"
+    value = field.value
+    group_level = None
+    if isinstance(value, (pikepdf.Name, pikepdf.String)):
+        group_level = fieldnames.parse_level_state(str(value))
+        if group_level not in scale:
+            group_level = None
+            if str(value).lstrip("/") not in ("Off", ""):
+                warnings.append(_warning("unknown-value", meaning.item, f"{where}: the level field holds a value that is not on the scale; ignored"))
+
+    ticked = []
+    for widget in field.widgets:
+        state = widget.get("/AS")
+        if isinstance(state, pikepdf.Name) and str(state) != "/Off":
+            level = fieldnames.parse_level_state(str(state))
+            if level in scale and level not in ticked:
+                ticked.append(level)
+
+    if len(ticked) == 1:
+        if group_level is not None and group_level != ticked[0]:
+            warnings.append(_warning(
+                "value-conflict", meaning.item,
+                f"{where}: the ticked box says level {ticked[0]} but the field value says "
+                f"{group_level}; took the ticked box ({ticked[0]})",
+            ))
+        return ticked[0]
+    if len(ticked) > 1:
+        chosen = group_level if group_level in ticked else None
+        warnings.append(_warning(
+            "several-ticked", meaning.item,
+            f"{where}: several boxes are ticked ({', '.join(map(str, sorted(ticked)))}); "
+            + (f"took the field value ({chosen})" if chosen is not None else "left it empty"),
+        ))
+        return chosen
+    if group_level is not None:
+        warnings.append(_warning(
+            "value-without-tick", meaning.item,
+            f"{where}: no box shows a tick but the field value says level {group_level}; took the value",
+        ))
+    return group_level
+
+
+def _warning(kind: str, item: str | None, message: str) -> dict[str, Any]:
+    return {"kind": kind, "item": item, "message": message}
+
+
+def _looks_unlike_pdf(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1024)
+    except OSError:
+        return True
+    return b"%PDF-" not in head
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
