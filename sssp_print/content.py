@@ -60,6 +60,7 @@ class Statement:
     text: str
     items: tuple[str, ...] = ()
     editorial: str | None = None
+    closing: str | None = None  # words that finish the lead-in after its list
 
 
 @dataclass(frozen=True)
@@ -559,17 +560,22 @@ class _FrameworkReader:
     def read_statement(self, node: yaml.Node, path: str) -> Statement:
         if isinstance(node, yaml.ScalarNode):
             return Statement(self.text(node, path))
-        fields = self.mapping(node, path, required=("text",), optional=("items", "editorial"))
+        fields = self.mapping(
+            node, path, required=("text",), optional=("items", "closing", "editorial")
+        )
         items = ()
         if "items" in fields:
             items = tuple(
                 self.text(sub, f"{path}.items[{i}]")
                 for i, sub in enumerate(self.sequence(fields["items"], f"{path}.items"))
             )
+        if "closing" in fields and not items:
+            raise self.fail(fields["closing"], f"{path}.closing", "only a lead-in with 'items' can have a closing")
         return Statement(
             self.text(fields["text"], f"{path}.text"),
             items,
             self.optional_text(fields, "editorial", path),
+            self.optional_text(fields, "closing", path),
         )
 
     def optional_text(self, fields: dict[str, yaml.Node], key: str, path: str) -> str | None:
@@ -595,7 +601,8 @@ def _section_data(section: Section) -> dict[str, Any]:
                         "editorial": item.editorial,
                         "levels": {
                             str(level): [
-                                [s.text, list(s.items), s.editorial] for s in statements
+                                [s.text, list(s.items), s.closing, s.editorial]
+                                for s in statements
                             ]
                             for level, statements in item.levels.items()
                         },

@@ -209,6 +209,9 @@ def _cell_lines(fonts: FontSet, statements: tuple[Statement, ...], width: float)
                 lines.append(
                     _CellLine(2 * BULLET_INDENT, line, "–" if i == 0 else None, BODY_LEADING)
                 )
+        if statement.closing:
+            for line in wrap(fonts, statement.closing, REGULAR, BODY_SIZE, text_width):
+                lines.append(_CellLine(BULLET_INDENT, line, None, BODY_LEADING))
         lines.append(_CellLine(0, "", None, STATEMENT_GAP))
     if lines:
         lines.pop()  # no gap after the last statement

@@ -73,6 +73,7 @@ def _all_text(framework) -> str:
                 for statement in statements:
                     parts.append(statement.text)
                     parts.extend(statement.items)
+                    parts.append(statement.closing or "")
     return "\n".join(parts)
 
 
