@@ -144,7 +144,10 @@ class Booklet:
 
 # Scripts written without spaces may break between any two characters.
 _CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
-_TOKENS = re.compile(rf"\s+|[{_CJK}][\u3001\u3002\uff0c\uff1a\uff1b\uff01\uff1f]?|[^\s{_CJK}]+")
+# A line may also break after a slash or a hyphen ("adjustments/accommodations").
+_TOKENS = re.compile(
+    rf"\s+|[{_CJK}][\u3001\u3002\uff0c\uff1a\uff1b\uff01\uff1f]?|[^\s{_CJK}/-]+[/-]?|[/-]"
+)
 
 
 def wrap(fonts: FontSet, text: str, style: str, size: float, width: float) -> list[str]:
