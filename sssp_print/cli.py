@@ -64,15 +64,22 @@ def validate(framework: Path | None) -> None:
 def build(framework: Path | None, output: Path | None, paper: str, owner: str) -> None:
     """Build a fillable PDF booklet from a framework YAML file."""
     from .content import load_framework
+    from .fonts import FontSet, describe_missing
     from .layout import layout_booklet
     from .pdf import render_booklet, write_atomically
 
     try:
         fw = load_framework(framework)
         log.info("loaded %s (%s %s)", fw.source, fw.id, fw.version)
-        booklet = layout_booklet(fw, paper=paper, owner=owner)
+        fonts = FontSet()
+        booklet = layout_booklet(fw, paper=paper, fonts=fonts, owner=owner)
         log.info("laid out %d pages", len(booklet.pages))
-        data = render_booklet(booklet)
+        data = render_booklet(booklet, fonts=fonts)
+        if fonts.missing:
+            log.warning(
+                "no font in the booklet's font chain has these characters, "
+                "so they show as empty boxes: %s", describe_missing(fonts.missing)
+            )
         target = output or Path("build") / f"{fw.id}.pdf"
         write_atomically(target, data)
     except SsspError as exc:

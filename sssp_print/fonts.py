@@ -24,11 +24,15 @@ REGULAR = "regular"
 BOLD = "bold"
 ITALIC = "italic"
 
-# style -> font files, first choice first.
+# style -> font files, first choice first. DejaVu covers Latin, Greek and
+# Cyrillic; Droid Sans Fallback (TrueType outlines, unlike Noto CJK, which
+# reportlab cannot embed) covers Chinese, Japanese and Korean; Symbola draws
+# emoji in black and white. A fallback file is opened only when a text needs it.
+FALLBACKS = ("DroidSansFallbackFull.ttf", "Symbola.ttf")
 DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
-    REGULAR: ("DejaVuSansCondensed.ttf",),
-    BOLD: ("DejaVuSansCondensed-Bold.ttf",),
-    ITALIC: ("DejaVuSansCondensed-Oblique.ttf",),
+    REGULAR: ("DejaVuSansCondensed.ttf", *FALLBACKS),
+    BOLD: ("DejaVuSansCondensed-Bold.ttf", *FALLBACKS),
+    ITALIC: ("DejaVuSansCondensed-Oblique.ttf", *FALLBACKS),
 }
 
 
@@ -48,6 +52,7 @@ class _Face:
 @lru_cache(maxsize=None)
 def _face(path: str) -> _Face:
     name = "sssp-" + Path(path).stem
+    log.debug("loading font %s", Path(path).name)
     try:
         font = TTFont(name, path)
     except Exception as exc:  # reportlab raises bare Exception/TTFError types
@@ -57,32 +62,51 @@ def _face(path: str) -> _Face:
 
 
 class FontSet:
-    """The chains of faces for each style, loaded on first use."""
+    """The chains of faces for each style, each face loaded on first need.
+
+    ``missing`` collects characters that no font of a chain can draw, so the
+    build can warn about them (by code point: they may be part of a name).
+    """
 
     def __init__(self, chains: dict[str, tuple[str, ...]] | None = None) -> None:
         self.chains = chains or DEFAULT_CHAINS
+        self.missing: set[str] = set()
+        self._choice: dict[tuple[str, str], _Face | None] = {}
 
-    def _faces(self, style: str) -> list[_Face]:
-        faces = []
-        for file_name in self.chains[style]:
-            path = Path(file_name)
-            if not path.is_absolute():
-                path = fonts_dir() / path
-            if not path.exists():
-                raise BookletError(f"{path}: font file not found")
-            faces.append(_face(str(path)))
-        return faces
+    def _face_at(self, style: str, index: int) -> _Face:
+        path = Path(self.chains[style][index])
+        if not path.is_absolute():
+            path = fonts_dir() / path
+        if not path.exists():
+            raise BookletError(f"{path}: font file not found")
+        return _face(str(path))
+
+    def _face_for(self, char: str, style: str) -> _Face | None:
+        key = (style, char)
+        if key not in self._choice:
+            found = None
+            for index in range(len(self.chains[style])):
+                face = self._face_at(style, index)
+                if face.has_glyph(char):
+                    found = face
+                    break
+            self._choice[key] = found
+        return self._choice[key]
 
     def runs(self, text: str, style: str) -> list[tuple[str, str]]:
         """Split text into (reportlab font name, substring) runs by coverage.
 
-        A character no font of the chain covers stays with the first font,
-        which draws its "missing glyph" box; ``missing_characters`` reports it.
+        A character that no font of the chain covers stays with the first
+        font (which draws its "missing glyph" box) and is noted in ``missing``.
         """
-        faces = self._faces(style)
+        primary = self._face_at(style, 0)
         runs: list[tuple[str, str]] = []
         for char in text:
-            face = next((f for f in faces if f.has_glyph(char)), faces[0])
+            face = primary if primary.has_glyph(char) else self._face_for(char, style)
+            if face is None:
+                if not char.isspace() and char.isprintable():
+                    self.missing.add(char)
+                face = primary
             if runs and runs[-1][0] == face.name:
                 runs[-1] = (face.name, runs[-1][1] + char)
             else:
@@ -94,9 +118,7 @@ class FontSet:
             pdfmetrics.stringWidth(part, name, size) for name, part in self.runs(text, style)
         )
 
-    def missing_characters(self, text: str, style: str) -> set[str]:
-        faces = self._faces(style)
-        return {
-            c for c in text
-            if not c.isspace() and not any(f.has_glyph(c) for f in faces)
-        }
+
+def describe_missing(chars: set[str]) -> str:
+    """Code points only, e.g. ``U+1F9E0, U+E000``: never the text itself."""
+    return ", ".join(f"U+{ord(c):04X}" for c in sorted(chars))

@@ -191,8 +191,11 @@ def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
                 annots.append(button)
         if len(annots):
             page_obj.Annots = annots
+    # The target is named twice, by its name and by reference: PDFium (Chrome,
+    # Edge) resets only fields named by text, other readers take either.
     for spec, button in clear_buttons:
-        button.A = Dictionary(S=Name.ResetForm, Fields=Array([by_name[spec.target]]), Flags=0)
+        targets = Array([String(spec.target), by_name[spec.target]])
+        button.A = Dictionary(S=Name.ResetForm, Fields=targets, Flags=0)
 
     pdf.Root.AcroForm = pdf.make_indirect(
         Dictionary(
