@@ -21,8 +21,13 @@ $(VENV)/.test-deps: $(BIN)/sssp pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-test: $(VENV)/.test-deps
+# pdf.js (Firefox's engine) runs under Node for the fill matrix.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.test-deps node_modules/.installed
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) node_modules

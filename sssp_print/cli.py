@@ -71,7 +71,10 @@ def build(framework: Path | None, output: Path | None, paper: str, owner: str) -
     try:
         fw = load_framework(framework)
         log.info("loaded %s (%s %s)", fw.source, fw.id, fw.version)
+        target = output or Path("build") / f"{fw.id}.pdf"
         fonts = FontSet()
+        # The owner field holds one line: fold any line breaks to spaces.
+        owner = " ".join(owner.split())
         booklet = layout_booklet(fw, paper=paper, fonts=fonts, owner=owner)
         log.info("laid out %d pages", len(booklet.pages))
         data = render_booklet(booklet, fonts=fonts)
@@ -80,12 +83,11 @@ def build(framework: Path | None, output: Path | None, paper: str, owner: str) -
                 "no font in the booklet's font chain has these characters, "
                 "so they show as empty boxes: %s", describe_missing(fonts.missing)
             )
-        target = output or Path("build") / f"{fw.id}.pdf"
         write_atomically(target, data)
     except SsspError as exc:
         _fail(str(exc))
     except OSError as exc:
-        _fail(f"{exc.filename or output}: cannot write ({exc.strerror})")
+        _fail(f"{target}: cannot write the PDF ({exc.strerror})")
     click.echo(f"{target}: {len(booklet.pages)} pages, {len(data) // 1024} KB", err=True)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import string
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -37,7 +38,6 @@ DEFAULT_LABELS: dict[str, str] = {
     "clear_tooltip": "Clear the level chosen for {item}, {moment}",
     "owner_tooltip": "Name of the person this booklet belongs to",
     "action_plan": "Action plan",
-    "row": "row {row}",
     "level_header": "{label} ({level})",
     "how_to_title": "How to fill in this booklet",
     "how_to": (
@@ -50,6 +50,20 @@ DEFAULT_LABELS: dict[str, str] = {
         "filled in, and your answers cannot be read back.\n"
         "You can also print the booklet and fill it in by hand."
     ),
+}
+
+
+# The {placeholders} each label may use.
+LABEL_FIELDS: dict[str, frozenset[str]] = {
+    "pages": frozenset({"first", "last"}),
+    "page": frozenset({"first"}),
+    "page_footer": frozenset({"page", "pages"}),
+    "section": frozenset({"number"}),
+    "clear_tooltip": frozenset({"item", "moment"}),
+    "group_tooltip": frozenset({"item", "moment"}),
+    "level_tooltip": frozenset({"item", "moment", "level", "label"}),
+    "action_tooltip": frozenset({"plan", "area", "row", "column"}),
+    "level_header": frozenset({"label", "level"}),
 }
 
 
@@ -138,6 +152,7 @@ class Framework:
     subtitle: str
     owner_label: str
     language: str
+    author: str
     scale: tuple[ScaleLevel, ...]
     moments: tuple[Moment, ...]
     action_table: ActionTable
@@ -329,7 +344,7 @@ class _FrameworkReader:
                 "id", "version", "title", "scale", "moments", "action_table",
                 "sections",
             ),
-            optional=("subtitle", "owner_label", "language", "labels"),
+            optional=("subtitle", "owner_label", "language", "author", "labels"),
         )
         data: dict[str, Any] = {}
         fw_id = self.new_id(top["id"], "id", "framework")
@@ -342,6 +357,7 @@ class _FrameworkReader:
             else "This book belongs to..."
         )
         language = self.text(top["language"], "language") if "language" in top else "en"
+        author = self.text(top["author"], "author") if "author" in top else ""
         scale = self.read_scale(top["scale"])
         moments = self.read_moments(top["moments"])
         action_table = self.read_action_table(top["action_table"])
@@ -359,6 +375,7 @@ class _FrameworkReader:
             "subtitle": subtitle,
             "owner_label": owner_label,
             "language": language,
+            "author": author,
             "scale": [[s.level, s.label] for s in scale],
             "moments": [[m.id, m.label] for m in moments],
             "action_table": {
@@ -378,6 +395,7 @@ class _FrameworkReader:
             subtitle=subtitle,
             owner_label=owner_label,
             language=language,
+            author=author,
             scale=scale,
             moments=moments,
             action_table=action_table,
@@ -442,7 +460,24 @@ class _FrameworkReader:
 
     def read_labels(self, node: yaml.Node) -> dict[str, str]:
         fields = self.mapping(node, "labels", required=(), optional=tuple(DEFAULT_LABELS))
-        return {key: self.text(value, f"labels.{key}") for key, value in fields.items()}
+        labels = {}
+        for key, value_node in fields.items():
+            path = f"labels.{key}"
+            text = self.text(value_node, path)
+            allowed = LABEL_FIELDS.get(key, frozenset())
+            try:
+                used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            except ValueError as exc:
+                raise self.fail(value_node, path, f"{exc} (write {{{{ and }}}} for a literal brace)") from None
+            unknown = sorted(used - allowed)
+            if unknown:
+                offer = ", ".join(f"{{{n}}}" for n in sorted(allowed)) or "none"
+                raise self.fail(
+                    value_node, path,
+                    f"unknown placeholder {{{unknown[0]}}}; this label can use: {offer}",
+                )
+            labels[key] = text
+        return labels
 
     def read_section(self, node: yaml.Node, path: str, scale: set[int]) -> Section:
         fields = self.mapping(

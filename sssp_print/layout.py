@@ -257,6 +257,7 @@ class _Flow:
         self.pages: list[Page] = []
         self.y = self.top
         self.header = ""
+        self.page_has_content = False
         self.meanings: dict[str, fieldnames.FieldMeaning] = {}
 
     # pages
@@ -268,6 +269,7 @@ class _Flow:
     def new_page(self) -> None:
         self.pages.append(Page(self.page_w, self.page_h, header=self.header))
         self.y = self.top
+        self.page_has_content = False
 
     def space_left(self) -> float:
         return self.y - self.bottom
@@ -419,7 +421,7 @@ def _contents_pages(
 
 
 def _area_heading(area: Area) -> str:
-    return f"{area.number or area.id}. {area.title}"
+    return f"{area.number}. {area.title}" if area.number else area.title
 
 
 def _lay_out_body(flow: _Flow) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
@@ -506,12 +508,15 @@ def _lay_out_item(flow: _Flow, item: Item, show_heading: bool) -> None:
     )
     heading_h = (14 + len(heading_lines) * 15 + 4) if show_heading else 0
 
+    # Start on a new page when the block would fit on one but not here; a
+    # page holding only headings keeps the block, which then breaks if long.
     whole = heading_h + header_h + body_h + ticks_h + 12
-    if whole > flow.space_left() and (
+    if flow.page_has_content and whole > flow.space_left() and (
         whole <= flow.fresh_page_space()
         or flow.space_left() < heading_h + header_h + 8 * BODY_LEADING
     ):
         flow.new_page()
+    flow.page_has_content = True
 
     flow.y -= 6
     if show_heading:
@@ -618,7 +623,14 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
     title_lines = wrap(flow.fonts, title, BOLD, 11.5, flow.width)
     title_h = len(title_lines) * 15 + 8
 
-    flow.ensure(title_h + header_h + min(table.rows, 3) * row_h + 8)
+    # The table stays whole when it fits on a page; else it starts with room
+    # for three rows and goes on with its header repeated.
+    whole = title_h + header_h + table.rows * row_h + 8
+    if whole <= flow.fresh_page_space():
+        flow.ensure(whole)
+    else:
+        flow.ensure(title_h + header_h + min(table.rows, 3) * row_h + 8)
+    flow.page_has_content = True
     flow.y -= 8
     flow.bookmark(title, 2, f"actions:{area.id}")
     for line in title_lines:
@@ -644,12 +656,14 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
             cell = Rect(x, top - row_h, w, row_h, 0.5)
             flow.add(cell)
             name = fieldnames.action_field(area.id, row, column.id)
+            field_h = row_h - 3 if column.multiline else min(row_h - 3, 18.0)
+            field_y = top - row_h + (row_h - field_h) / 2
             flow.add_field(
                 TextField(
                     name,
-                    Rect(x + 1.5, top - row_h + 1.5, w - 3, row_h - 3, stroke=False),
+                    Rect(x + 1.5, field_y, w - 3, field_h, stroke=False),
                     labels["action_tooltip"].format(
-                        plan=labels["action_plan"], area=area.number or area.id,
+                        plan=labels["action_plan"], area=area.number or area.title,
                         row=row, column=column.label,
                     ),
                     multiline=column.multiline,

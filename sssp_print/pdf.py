@@ -81,6 +81,10 @@ def write_atomically(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file private; give it the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -96,6 +100,7 @@ def _paint(booklet: Booklet, fonts: FontSet) -> bytes:
     first = booklet.pages[0]
     canvas = Canvas(buffer, pagesize=(first.width, first.height), invariant=1, pageCompression=1)
     canvas.setTitle(fw.title)
+    canvas.setAuthor(fw.author or fw.title)
     canvas.setSubject(fw.subtitle or fw.title)
     canvas.setCreator(f"sssp-print {__version__}")
     canvas.setKeywords(f"{fw.id} {fw.version}")

@@ -59,8 +59,11 @@ def test_booklet_has_the_fields_the_framework_asks_for(booklet_pdf, framework):
         for push in pushes:
             action = push.A
             assert action.S == "/ResetForm"
-            (target,) = list(action.Fields)
-            assert str(target.T) == str(push.T).replace("clear:", "level:", 1)
+            group = str(push.T).replace("clear:", "level:", 1)
+            # Named both by text (PDFium resets only those) and by reference.
+            by_name, by_reference = list(action.Fields)
+            assert str(by_name) == group
+            assert str(by_reference.T) == group
 
 
 def test_tooltips_say_what_a_box_means(booklet_pdf):
@@ -181,7 +184,7 @@ def test_contents_page_ranges_match_the_pages(booklet_pdf, booklet_layout, frame
     contents = _normalise(doc[1].get_text())
     for area in framework.areas():
         first, last = booklet_layout.area_pages[area.id]
-        heading = f"{area.number or area.id}. {area.title}"
+        heading = f"{area.number}. {area.title}" if area.number else area.title
         where = f"page {first}" if first == last else f"pages {first}–{last}"
         assert _normalise(f"{heading} {where}") in contents
         assert _normalise(heading) in _normalise(doc[first - 1].get_text())
@@ -253,3 +256,54 @@ def test_another_framework_builds_with_its_own_shape(tmp_path):
         f"action:socks:{row}:{col}" for row in (1, 2, 3) for col in ("step", "when")
     }
     assert "level:socks:now" in names
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_action_tables_and_headings_are_not_stranded(tmp_path, paper):
+    out = tmp_path / f"{paper}.pdf"
+    assert run_sssp("build", "--paper", paper, "-o", out).returncode == 0
+    with pikepdf.open(out) as pdf:
+        table_pages: dict[str, set[int]] = {}
+        for index, page in enumerate(pdf.pages):
+            for annot in page.obj.get("/Annots", []):
+                name = str(annot.get("/T", ""))
+                if name.startswith("action:"):
+                    table_pages.setdefault(name.split(":")[1], set()).add(index)
+    assert all(len(pages) == 1 for pages in table_pages.values()), table_pages
+
+    doc = pymupdf.open(out)
+    for page in doc:
+        words = page.get_text("words")
+        body = [w for w in words if 60 < w[1] < page.rect.height - 60]
+        has_fields = any(True for _ in page.widgets())
+        assert has_fields or len(body) > 12, f"page {page.number + 1} holds next to nothing"
+
+
+def test_outputs_get_the_usual_file_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        out = tmp_path / "perm.pdf"
+        assert run_sssp("build", "-o", out).returncode == 0
+        assert out.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(umask)
+
+
+def test_owner_prefill_is_one_line_in_any_script(tmp_path):
+    out = tmp_path / "owner.pdf"
+    result = run_sssp("build", "--owner", "Zoë\nΚώστας 陳大文 🙂", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert b"U+" not in result.stderr, "every character has a glyph in the chain"
+    answers = json.loads(run_sssp("read", out).stdout)
+    assert answers["owner"] == "Zoë Κώστας 陳大文 🙂"
+
+
+def test_missing_glyph_is_reported_by_code_point_only(tmp_path):
+    out = tmp_path / "hieroglyph.pdf"
+    result = run_sssp("build", "--owner", "Nefer 𓀀", "-o", out)
+    assert result.returncode == 0
+    stderr = result.stderr.decode("utf-8")
+    assert "U+13000" in stderr
+    assert "Nefer" not in stderr and "𓀀" not in stderr

@@ -130,6 +130,10 @@ BAD_CONTENT = [
      r"sections\[0\]\.areas\[0\]\.items\[0\]\.levels\[1\]\[0\]: must not be empty"),
     ("    label: Got it", "    label: [Got it", r":\d+: YAML syntax: "),
     ("  - id: basics", "  - id: bad.id", r"sections\[0\]\.id: id 'bad\.id' may hold only"),
+    ("sections:\n", "labels:\n  page_footer: Seite {page} von {total}\nsections:\n",
+     r":\d+: labels\.page_footer: unknown placeholder \{total\}; this label can use: \{page\}, \{pages\}"),
+    ("sections:\n", "labels:\n  clear: \"50% {\"\nsections:\n", r"labels\.clear: .*literal brace"),
+    ("sections:\n", "labels:\n  contnts: Inhalt\nsections:\n", r"labels: unknown key 'contnts' \(did you mean 'contents'\?\)"),
 ]
 
 
