@@ -63,6 +63,8 @@ def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
         raise ReadError("not-booklet", f"{path}: is a PDF form, but not a booklet made by sssp-print")
 
     fields = _collect_fields(top_fields)
+    layout = identity.get("buttons", {})
+    page_annots: dict[int, list] = {}
     warnings: list[dict[str, Any]] = []
     meanings = {
         name: fieldnames.FieldMeaning.from_json(data)
@@ -82,12 +84,16 @@ def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
         field = fields.get(name)
         if field is None:
             if meaning.role != fieldnames.CLEAR:
-                warnings.append(_warning("missing-field", meaning.item or meaning.table, f"the field '{name}' is missing from the file"))
+                warnings.append(_warning(
+                    "missing-field", meaning.item or meaning.table, meaning.moment,
+                    f"the field '{name}' is missing from the file",
+                ))
             continue
         if meaning.role == fieldnames.OWNER:
             owner = _text(field) or None
         elif meaning.role == fieldnames.LEVEL and meaning.item in ratings:
-            level = _radio_level(field, meaning, scale, warnings)
+            widgets = _group_widgets(pdf, field, layout.get(name, []), page_annots)
+            level = _radio_level(widgets, field.value, meaning, scale, warnings)
             ratings[meaning.item][meaning.moment] = level
         elif meaning.role == fieldnames.ACTION and meaning.table in cells:
             text = _text(field)
@@ -204,56 +210,138 @@ def _text(field: _Field) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _radio_level(
+def _rect_key(rect: Any) -> tuple[float, ...] | None:
+    try:
+        return tuple(round(float(v)) for v in rect)
+    except (TypeError, ValueError):
+        return None
+
+
+def _group_widgets(
+    pdf: pikepdf.Pdf,
     field: _Field,
+    layout: list[dict[str, Any]],
+    page_annots: dict[int, list],
+) -> list[tuple[int | None, pikepdf.Dictionary]]:
+    """The group's buttons as (level from the booklet's map, widget).
+
+    The map records where each button was built, so a button is known by its
+    place even when a viewer renamed its on-state, or (as macOS Preview is
+    reported to do) detached the chosen button from its group on saving.
+    """
+    by_place = {}
+    for button in layout:
+        key = _rect_key(button.get("rect"))
+        if key is not None:
+            by_place[key] = (fieldnames.parse_level_state(str(button.get("state", ""))), button)
+    found = []
+    placed = set()
+    for widget in field.widgets:
+        key = _rect_key(widget.get("/Rect"))
+        level = by_place[key][0] if key in by_place else None
+        placed.add(key)
+        found.append((level, widget))
+
+    for key, (level, button) in by_place.items():
+        if key in placed:
+            continue
+        index = button.get("page")
+        if not isinstance(index, int) or not 0 <= index < len(pdf.pages):
+            continue
+        if index not in page_annots:
+            annots = pdf.pages[index].obj.get("/Annots")
+            page_annots[index] = [
+                (_rect_key(a.get("/Rect")), a)
+                for a in (annots if isinstance(annots, pikepdf.Array) else [])
+                if isinstance(a, pikepdf.Dictionary) and a.get("/Subtype") == "/Widget"
+            ]
+        for annot_key, annot in page_annots[index]:
+            if annot_key == key:
+                found.append((level, annot))
+                break
+    return found
+
+
+def _level_of_state(widgets: list[tuple[int | None, pikepdf.Dictionary]], state: str) -> int | None:
+    """The mapped level of the button whose on-state is ``state``, if any."""
+    for mapped_level, widget in widgets:
+        try:
+            normal = widget.AP.N
+        except (AttributeError, KeyError):
+            continue
+        if isinstance(normal, pikepdf.Dictionary) and f"/{state}" in normal:
+            return mapped_level
+    return None
+
+
+def _radio_level(
+    widgets: list[tuple[int | None, pikepdf.Dictionary]],
+    value: Any,
     meaning: fieldnames.FieldMeaning,
     scale: set[int],
     warnings: list[dict[str, Any]],
 ) -> int | None:
-    where = f"{meaning.moment}"
-    value = field.value
+    """Decide a group's level from its value and its buttons' states.
+
+    The rule: the ticked box wins, since it is what the person saw and what
+    prints. The group's value decides only when no box, or more than one,
+    shows a tick. Any disagreement is reported as a warning on the item.
+    """
+    item, moment = meaning.item, meaning.moment
     group_level = None
     if isinstance(value, (pikepdf.Name, pikepdf.String)):
-        group_level = fieldnames.parse_level_state(str(value))
+        state = str(value).lstrip("/")
+        group_level = fieldnames.parse_level_state(state)
+        if group_level not in scale and state not in ("Off", ""):
+            group_level = _level_of_state(widgets, state)
         if group_level not in scale:
             group_level = None
             if str(value).lstrip("/") not in ("Off", ""):
-                warnings.append(_warning("unknown-value", meaning.item, f"{where}: the level field holds a value that is not on the scale; ignored"))
+                warnings.append(_warning(
+                    "unknown-value", item, moment,
+                    "the level field holds a value that is not on the scale; ignored",
+                ))
 
     ticked = []
-    for widget in field.widgets:
+    for mapped_level, widget in widgets:
         state = widget.get("/AS")
-        if isinstance(state, pikepdf.Name) and str(state) != "/Off":
-            level = fieldnames.parse_level_state(str(state))
-            if level in scale and level not in ticked:
-                ticked.append(level)
+        if not isinstance(state, pikepdf.Name) or str(state) == "/Off":
+            continue
+        level = fieldnames.parse_level_state(str(state))
+        if level not in scale:
+            level = mapped_level  # an on-state renamed by some tool
+        if level in scale and level not in ticked:
+            ticked.append(level)
 
     if len(ticked) == 1:
         if group_level is not None and group_level != ticked[0]:
             warnings.append(_warning(
-                "value-conflict", meaning.item,
-                f"{where}: the ticked box says level {ticked[0]} but the field value says "
+                "value-conflict", item, moment,
+                f"the ticked box says level {ticked[0]} but the field value says "
                 f"{group_level}; took the ticked box ({ticked[0]})",
             ))
         return ticked[0]
     if len(ticked) > 1:
         chosen = group_level if group_level in ticked else None
         warnings.append(_warning(
-            "several-ticked", meaning.item,
-            f"{where}: several boxes are ticked ({', '.join(map(str, sorted(ticked)))}); "
+            "several-ticked", item, moment,
+            f"several boxes are ticked ({', '.join(map(str, sorted(ticked)))}); "
             + (f"took the field value ({chosen})" if chosen is not None else "left it empty"),
         ))
         return chosen
     if group_level is not None:
         warnings.append(_warning(
-            "value-without-tick", meaning.item,
-            f"{where}: no box shows a tick but the field value says level {group_level}; took the value",
+            "value-without-tick", item, moment,
+            f"no box shows a tick but the field value says level {group_level}; took the value",
         ))
     return group_level
 
 
-def _warning(kind: str, item: str | None, message: str) -> dict[str, Any]:
-    return {"kind": kind, "item": item, "message": message}
+def _warning(
+    kind: str, item: str | None, moment: str | None, message: str
+) -> dict[str, Any]:
+    where = f"{item}, {moment}: " if item and moment else (f"{item}: " if item else "")
+    return {"kind": kind, "item": item, "moment": moment, "message": where + message}
 
 
 def _looks_unlike_pdf(path: Path) -> bool:
