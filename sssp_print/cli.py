@@ -115,3 +115,24 @@ def read(pdf: Path, output: Path | None) -> None:
             _fail(f"{output}: cannot write ({exc.strerror})")
     if answers["warnings"]:
         log.warning("%s: read with %d warning(s)", pdf, len(answers["warnings"]))
+
+
+@main.command()
+@click.argument("pdf", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the archive copy.")
+def flatten(pdf: Path, output: Path) -> None:
+    """Write a static archive copy of a filled booklet: answers drawn, no fields."""
+    from .flatten import flatten_booklet
+    from .pdf import write_atomically
+
+    if output.resolve() == pdf.resolve():
+        _fail(f"{output}: choose another file; the filled booklet is never overwritten")
+    try:
+        data = flatten_booklet(pdf)
+        write_atomically(output, data)
+    except SsspError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror})")
+    click.echo(f"{output}: flattened", err=True)

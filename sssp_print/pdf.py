@@ -10,8 +10,10 @@ field map are stored in the document catalog.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import logging
 import os
 import tempfile
@@ -60,6 +62,7 @@ def render_booklet(
         stream = pikepdf.Stream(pdf, json.dumps(identity, ensure_ascii=False, sort_keys=True).encode("utf-8"))
         pdf.Root[IDENTITY_KEY] = pdf.make_indirect(stream)
         pdf.Root.Lang = String(booklet.framework.language)
+        retag_font_subsets(pdf)
         out = io.BytesIO()
         # A classic cross-reference table: PDFium's incremental saves of files
         # with object streams have been seen to break qpdf.
@@ -70,6 +73,49 @@ def render_booklet(
             deterministic_id=True,
         )
     return out.getvalue()
+
+
+def retag_font_subsets(pdf: pikepdf.Pdf) -> None:
+    """Give every embedded font subset a tag of its own.
+
+    reportlab names the first subset of a font ``AAAAAA+Name`` in every
+    document it writes, so the pages and each imported appearance would
+    carry different subsets under one name; viewers that cache fonts by name
+    then draw or extract the wrong characters. The new tag comes from the
+    subset's own bytes, so builds stay reproducible.
+    """
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/Font":
+            continue
+        name = str(obj.get("/BaseFont", ""))
+        descriptor = obj.get("/FontDescriptor")
+        if not re.match(r"^/[A-Z]{6}\+", name) or descriptor is None or "/FontFile2" not in descriptor:
+            continue
+        digest = hashlib.sha256(descriptor.FontFile2.read_raw_bytes()).digest()
+        tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
+        renamed = Name(f"/{tag}+{name[8:]}")
+        obj.BaseFont = renamed
+        descriptor.FontName = renamed
+        to_unicode = obj.get("/ToUnicode")
+        if isinstance(to_unicode, pikepdf.Stream):
+            _fix_astral_to_unicode(to_unicode)
+
+
+def _fix_astral_to_unicode(cmap: pikepdf.Stream) -> None:
+    """Write characters beyond U+FFFF (emoji) as UTF-16 surrogate pairs.
+
+    reportlab writes them as 5 hex digits, which text extraction and screen
+    readers decode as a different character.
+    """
+    text = cmap.read_bytes().decode("latin-1")
+
+    def utf16(match: re.Match) -> str:
+        code = chr(int(match.group(2), 16))
+        return f"<{match.group(1)}> <{code.encode('utf-16-be').hex().upper()}>"
+
+    fixed = re.sub(r"<([0-9A-F]{2})> <([0-9A-F]{5,6})>", utf16, text)
+    if fixed != text:
+        cmap.write(fixed.encode("latin-1"))
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -1,0 +1,83 @@
+"""`sssp flatten`: a static archive copy that shows every answer and has no fields."""
+
+from __future__ import annotations
+
+import pikepdf
+import pymupdf
+import pytest
+
+from .conftest import run_sssp
+from .engines.plan import FillPlan
+from .engines.render import RENDERERS, ink, widget_rects
+from .test_appearance import EMPTY, TICKED
+from .test_fill_matrix import ENGINES, filled  # noqa: F401  (shared fixture)
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def flattened(filled, tmp_path_factory):  # noqa: F811
+    folder = tmp_path_factory.mktemp("flat")
+    copies = {}
+    for engine in ("mupdf", "pdfium", "pdfjs"):
+        out = folder / f"{engine}-archive.pdf"
+        result = run_sssp("flatten", filled[engine], "-o", out)
+        assert result.returncode == 0, result.stderr
+        copies[engine] = out
+    return copies
+
+
+@pytest.mark.parametrize("engine", ["mupdf", "pdfium", "pdfjs"])
+def test_archive_has_no_fields_and_reads_as_such(flattened, engine):
+    path = flattened[engine]
+    with pikepdf.open(path) as pdf:
+        assert "/AcroForm" not in pdf.Root
+        for page in pdf.pages:
+            for annot in page.obj.get("/Annots", []):
+                assert annot.get("/Subtype") != "/Widget"
+        assert pdf.check_pdf_syntax() == []
+    result = run_sssp("read", path)
+    assert result.returncode == 1
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "no form fields" in lines[0]
+
+
+@pytest.mark.parametrize("engine", ["mupdf", "pdfium", "pdfjs"])
+def test_archive_pages_carry_every_text_answer(flattened, engine):
+    doc = pymupdf.open(flattened[engine])
+    text = _squash(" ".join(page.get_text() for page in doc))
+    for name, value in FillPlan().field_values().items():
+        for line in value.split("\n"):
+            assert _squash(line) in text, (engine, name, line)
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+@pytest.mark.parametrize("engine", ["mupdf", "pdfium", "pdfjs"])
+def test_archive_pages_show_every_tick(filled, flattened, framework, engine, renderer):  # noqa: F811
+    rects = widget_rects(filled[engine])  # the boxes sit where the fields were
+    path = flattened[engine]
+    for item, moments in FillPlan().expected_ratings(framework).items():
+        for moment, level in moments.items():
+            for scale_level in framework.scale:
+                page, rect = rects[(f"level:{item}:{moment}", str(scale_level.level))]
+                measured = ink(path, renderer, page, rect)
+                if scale_level.level == level:
+                    assert measured >= TICKED, (item, moment, measured)
+                else:
+                    assert measured <= EMPTY, (item, moment, scale_level.level, measured)
+
+
+def test_flatten_refuses_to_overwrite_and_bad_input(tmp_path, booklet_pdf):
+    copy = tmp_path / "filled.pdf"
+    copy.write_bytes(booklet_pdf.read_bytes())
+    before = copy.read_bytes()
+    result = run_sssp("flatten", copy, "-o", copy)
+    assert result.returncode == 1 and copy.read_bytes() == before
+    not_pdf = tmp_path / "letter.pdf"
+    not_pdf.write_text("Dear parents,")
+    result = run_sssp("flatten", not_pdf, "-o", tmp_path / "out.pdf")
+    assert result.returncode == 1
+    assert b"Traceback" not in result.stderr and b"not a PDF" in result.stderr
+    assert not (tmp_path / "out.pdf").exists()
