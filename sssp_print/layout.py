@@ -667,6 +667,9 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
                         row=row, column=column.label,
                     ),
                     multiline=column.multiline,
+                    # Auto size lets readers shrink long notes to fit; a short
+                    # cell gets a fixed size, or some readers draw it huge.
+                    font_size=0.0 if column.multiline else 10.0,
                 ),
                 fieldnames.FieldMeaning(fieldnames.ACTION, table=area.id, row=row, column=column.id),
             )
