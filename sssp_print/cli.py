@@ -136,3 +136,52 @@ def flatten(pdf: Path, output: Path) -> None:
     except OSError as exc:
         _fail(f"{output}: cannot write ({exc.strerror})")
     click.echo(f"{output}: flattened", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Folder for the harvest; an earlier harvest there is replaced when the run ends.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Files read at once [default: the number of CPUs].")
+@click.option("--framework", type=click.Path(dir_okay=False, path_type=Path),
+              help="The current framework, to flag booklets of other versions [default: the shipped SSSP].")
+def harvest(paths: tuple[Path, ...], out: Path, jobs: int | None, framework: Path | None) -> None:
+    """Read every booklet under PATHS into JSON and spreadsheets in --out."""
+    import os
+
+    from .content import load_framework
+    from .harvest import HarvestUsageError, find_sources
+    from .harvest import harvest as run_harvest
+
+    try:
+        fw = load_framework(framework)
+    except SsspError as exc:
+        _fail(str(exc))
+    reference = {"id": fw.id, "version": fw.version, "content_hash": fw.content_hash}
+    jobs = jobs or os.cpu_count() or 1
+
+    try:
+        total = len(find_sources(paths))
+        if sys.stderr.isatty():
+            with click.progressbar(length=total, file=sys.stderr, label="Reading") as bar:
+                summary = run_harvest(list(paths), out, jobs, reference, progress=bar.update)
+        else:
+            summary = run_harvest(list(paths), out, jobs, reference)
+    except HarvestUsageError as exc:
+        _fail(str(exc), code=2)
+    except OSError as exc:
+        _fail(f"{out}: cannot write the harvest ({exc.strerror})")
+    _echo_safely(
+        f"sssp: harvested {total} files into {summary.out}: {summary.read} read, "
+        f"{summary.warned} read with warnings, {summary.failed} failed"
+    )
+    sys.exit(1 if summary.failed else 0)
+
+
+def _echo_safely(text: str) -> None:
+    """Print on stderr in any console encoding (a Windows code page too)."""
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    safe = text.encode(encoding, errors="backslashreplace").decode(encoding)
+    click.echo(safe, err=True)

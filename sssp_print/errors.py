@@ -20,9 +20,11 @@ class ReadError(SsspError):
     """A PDF cannot be read as a booklet.
 
     ``kind`` names the problem for machines (``not-pdf``, ``no-fields``, ...);
-    the message says it for people and never quotes what someone typed.
+    ``detail`` says it for people, without the file name, and never quotes
+    what someone typed.
     """
 
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, kind: str, path: object, detail: str) -> None:
+        super().__init__(f"{path}: {detail}")
         self.kind = kind
+        self.detail = detail

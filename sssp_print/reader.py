@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 MAX_FIELD_DEPTH = 32
+MAX_MAP_BYTES = 16 * 2**20  # a real map is well under 1 MB
 
 
 def read_booklet(path: str | Path) -> dict[str, Any]:
@@ -34,19 +36,34 @@ def read_booklet(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
+        if path.stat().st_size == 0:
+            raise ReadError("empty", path, "the file is empty (0 bytes)")
+    except OSError:
+        pass  # open() below says what is wrong
+    try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
-        raise ReadError("encrypted", f"{path}: needs a password to open") from None
+        raise ReadError("encrypted", path, "needs a password to open") from None
     except FileNotFoundError:
-        raise ReadError("missing", f"{path}: no such file") from None
+        raise ReadError("missing", path, "no such file") from None
     except IsADirectoryError:
-        raise ReadError("missing", f"{path}: is a folder, not a PDF file") from None
+        raise ReadError("missing", path, "is a folder, not a PDF file") from None
     except pikepdf.PdfError as exc:
-        kind = "not-pdf" if _looks_unlike_pdf(path) else "damaged"
-        what = "not a PDF file" if kind == "not-pdf" else "damaged PDF that could not be repaired"
-        raise ReadError(kind, f"{path}: {what} ({_first_line(exc)})") from None
+        if _looks_unlike_pdf(path):
+            raise ReadError("not-pdf", path, "not a PDF file") from None
+        raise ReadError(
+            "damaged", path, f"a damaged PDF that could not be repaired ({_first_line(exc, path)})"
+        ) from None
     with pdf:
-        return _read_open(pdf, path)
+        repaired = bool(pdf.get_warnings())
+        answers = _read_open(pdf, path)
+    if repaired:
+        answers["warnings"].insert(0, _warning(
+            "repaired", None, None,
+            "the file is damaged (cut short, or changed by a tool) and was repaired "
+            "to be read; answers may be missing",
+        ))
+    return answers
 
 
 def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
@@ -54,13 +71,13 @@ def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
     top_fields = acroform.get("/Fields") if isinstance(acroform, pikepdf.Dictionary) else None
     if not isinstance(top_fields, pikepdf.Array) or len(top_fields) == 0:
         raise ReadError(
-            "no-fields",
-            f"{path}: has no form fields (a printed-to-PDF or flattened copy?); "
+            "no-fields", path,
+            "has no form fields (a printed-to-PDF or flattened copy?); "
             "ask for the saved booklet itself",
         )
-    identity = _identity(pdf)
+    identity = _identity(pdf, path)
     if identity is None:
-        raise ReadError("not-booklet", f"{path}: is a PDF form, but not a booklet made by sssp-print")
+        raise ReadError("not-booklet", path, "is a PDF form, but not a booklet made by sssp-print")
 
     fields = _collect_fields(top_fields)
     layout = identity.get("buttons", {})
@@ -110,6 +127,7 @@ def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
             rows.append({"row": row_number, **{c: row.get(c) for c in columns}})
         actions[table] = rows
 
+    warnings.extend(_comments(pdf))
     framework = identity.get("framework", {})
     return {
         "schema_version": SCHEMA_VERSION,
@@ -127,16 +145,73 @@ def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
     }
 
 
-def _identity(pdf: pikepdf.Pdf) -> dict[str, Any] | None:
+# Annotations that are part of the booklet, or carry no words of their own.
+_FORM_ANNOTATIONS = {"/Widget", "/Link", "/Popup"}
+
+
+def _comments(pdf: pikepdf.Pdf) -> list[dict[str, Any]]:
+    """Answers written outside the fields: a viewer's comments and text boxes.
+
+    Their text is copied into the warning (the JSON is the data); messages
+    and logs never quote it.
+    """
+    found = []
+    for index, page in enumerate(pdf.pages, start=1):
+        annots = page.obj.get("/Annots")
+        if not isinstance(annots, pikepdf.Array):
+            continue
+        for annot in annots:
+            if not isinstance(annot, pikepdf.Dictionary):
+                continue
+            subtype = annot.get("/Subtype")
+            if subtype in _FORM_ANNOTATIONS:
+                continue
+            contents = annot.get("/Contents")
+            text = str(contents).replace("\r\n", "\n").replace("\r", "\n") if contents is not None else ""
+            kind = str(subtype)[1:] if subtype is not None else "annotation"
+            warning = _warning(
+                "comment", None, None,
+                f"a {kind} annotation on page {index} is outside the form fields"
+                + ("; its text is copied here" if text.strip() else " (it holds no text: look at the page)"),
+            )
+            warning["page"] = index
+            warning["text"] = text
+            found.append(warning)
+    return found
+
+
+def _identity(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any] | None:
     stream = pdf.Root.get(IDENTITY_KEY)
     if not isinstance(stream, pikepdf.Stream):
         return None
     try:
-        data = json.loads(stream.read_bytes().decode("utf-8"))
+        data = json.loads(_bounded_bytes(stream, path).decode("utf-8"))
     except (ValueError, pikepdf.PdfError):
         return None
     if not isinstance(data, dict) or data.get("format") != IDENTITY_FORMAT:
         return None
+    return data
+
+
+def _bounded_bytes(stream: pikepdf.Stream, path: Path) -> bytes:
+    """A stream's decoded bytes, refusing more than MAX_MAP_BYTES.
+
+    A crafted file can hide gigabytes behind a few compressed kilobytes; a
+    Flate stream is inflated step by step so that it never gets that far.
+    """
+    if stream.get("/Filter") != pikepdf.Name.FlateDecode or "/DecodeParms" in stream:
+        data = stream.read_bytes()
+    else:
+        inflater = zlib.decompressobj()
+        try:
+            data = inflater.decompress(stream.read_raw_bytes(), MAX_MAP_BYTES + 1)
+        except zlib.error as exc:
+            raise ValueError(str(exc)) from None
+    if len(data) > MAX_MAP_BYTES:
+        raise ReadError(
+            "too-large", path,
+            f"its field map unpacks to over {MAX_MAP_BYTES // 2**20} MB; a crafted file? not read",
+        )
     return data
 
 
@@ -353,6 +428,9 @@ def _looks_unlike_pdf(path: Path) -> bool:
     return b"%PDF-" not in head
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def _first_line(exc: Exception, path: Path) -> str:
+    """qpdf's own first line, without the file name it starts with."""
+    lines = str(exc).strip().splitlines()
+    line = lines[0] if lines else type(exc).__name__
+    prefix = f"{path}: "
+    return line[len(prefix):] if line.startswith(prefix) else line

@@ -1,0 +1,498 @@
+"""Folders of returned booklets -> one JSON per booklet, spreadsheets, and a list of problems.
+
+Each file is read in a worker process with limits on time and memory, so a
+crafted or broken file costs only its own row in ``problems.csv``. Results are
+written into a new folder beside the output folder, which replaces the old
+harvest only when the whole run has finished.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import shutil
+import sys
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .errors import ReadError, SsspError
+
+log = logging.getLogger(__name__)
+
+MARKER = ".sssp-harvest"
+FILE_TIMEOUT = 60.0  # seconds one file may take
+WORKER_MEMORY = 1536 * 1024 * 1024  # bytes of address space per worker
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class HarvestUsageError(SsspError):
+    """The command was asked something it cannot do (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    file: str  # shown path, relative to the PATH it was found under
+
+
+@dataclass
+class Outcome:
+    source: Source
+    answers: dict[str, Any] | None = None
+    sha256: str | None = None
+    error: tuple[str, str] | None = None  # (kind, detail)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # kind, severity, message
+
+
+# -- finding the files -------------------------------------------------------
+
+
+def find_sources(paths: Iterable[Path]) -> list[Source]:
+    """Every *.pdf (any case) under the given files and folders, in a stable order."""
+    sources: list[Source] = []
+    used: set[str] = set()
+    for root in paths:
+        root = Path(root)
+        if root.is_dir():
+            found = []
+            for folder, dirs, files in os.walk(root):
+                dirs.sort()
+                for name in files:
+                    if name.lower().endswith(".pdf"):
+                        found.append(Path(folder) / name)
+            relatives = sorted((p.relative_to(root).as_posix(), p) for p in found)
+        elif root.exists():
+            relatives = [(root.name, root)]
+        else:
+            raise HarvestUsageError(f"{root}: no such file or folder")
+        for relative, path in relatives:
+            shown = relative
+            if shown in used:  # two PATHs hold the same relative path
+                shown = f"{root.name}/{relative}"
+            number = 2
+            while shown in used:
+                shown = f"{root.name}/{relative} ({number})"
+                number += 1
+            used.add(shown)
+            sources.append(Source(path, shown))
+    return sources
+
+
+# -- reading, one file per worker task ----------------------------------------
+
+
+def read_one(path: str) -> dict[str, Any]:
+    """Read one file; never raises. Runs inside a worker process."""
+    try:
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+    except OSError as exc:
+        return {"error": ("missing", f"cannot open the file ({exc.strerror})")}
+    from .reader import read_booklet
+
+    try:
+        return {"answers": read_booklet(path), "sha256": digest}
+    except ReadError as exc:
+        return {"error": (exc.kind, exc.detail), "sha256": digest}
+    except MemoryError:
+        return {"error": ("too-large", "needs more memory than a booklet can; not read"), "sha256": digest}
+    except RecursionError:
+        return {"error": ("damaged", "its structure is nested too deeply to read"), "sha256": digest}
+    except Exception as exc:  # a crafted file can break a library in any way
+        return {"error": ("unreadable", f"could not be read ({type(exc).__name__})"), "sha256": digest}
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+    except ImportError:  # Windows: no per-process limit; the time limit still holds
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    except (ValueError, OSError):
+        pass
+
+
+def _worker(tasks, results) -> None:
+    _limit_memory()
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        index, path = task
+        results.put(("start", index, os.getpid()))
+        results.put(("done", index, read_one(path)))
+
+
+class _Workers:
+    """Worker processes; one that runs past its time is ended and replaced."""
+
+    def __init__(self, jobs: int, timeout: float) -> None:
+        context = multiprocessing.get_context("spawn" if sys.platform == "win32" else "fork")
+        self.context = context
+        self.timeout = timeout
+        self.tasks = context.Queue()
+        self.results = context.Queue()
+        self.processes: dict[int, Any] = {}
+        for _ in range(jobs):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        process = self.context.Process(target=_worker, args=(self.tasks, self.results), daemon=True)
+        process.start()
+        self.processes[process.pid] = process
+
+    def run(self, paths: list[str], done: Callable[[int, dict], None]) -> None:
+        for index, path in enumerate(paths):
+            self.tasks.put((index, path))
+        running: dict[int, tuple[int, float]] = {}  # pid -> (task index, started)
+        finished: set[int] = set()
+        last_event = time.monotonic()
+
+        def finish(index: int, result: dict) -> None:
+            if index not in finished:  # a stopped worker's late answer is dropped
+                finished.add(index)
+                done(index, result)
+
+        while len(finished) < len(paths):
+            try:
+                kind, index, payload = self.results.get(timeout=0.2)
+            except queue.Empty:
+                pass
+            else:
+                last_event = time.monotonic()
+                if kind == "start":
+                    running[payload] = (index, last_event)
+                else:
+                    running = {p: t for p, t in running.items() if t[0] != index}
+                    finish(index, payload)
+                continue
+
+            now = time.monotonic()
+            for pid, (index, started) in list(running.items()):
+                process = self.processes.get(pid)
+                timed_out = now - started > self.timeout
+                if process is not None and process.is_alive() and not timed_out:
+                    continue
+                if process is not None:
+                    process.kill()
+                    process.join()
+                    del self.processes[pid]
+                del running[pid]
+                if timed_out:
+                    finish(index, {"error": ("timeout", f"took longer than {self.timeout:g} s to read; stopped")})
+                else:
+                    finish(index, {"error": ("too-large", "made the reader stop (too large, or crafted); not read")})
+                self._spawn()
+                last_event = now
+
+            # A worker that died before it could say which file it had taken.
+            if not running and now - last_event > self.timeout + 5:
+                for index in range(len(paths)):
+                    finish(index, {"error": ("unreadable", "the reader stopped on this file; not read")})
+
+    def close(self) -> None:
+        for _ in self.processes:
+            self.tasks.put(None)
+        for process in self.processes.values():
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+
+
+# -- checks across the batch --------------------------------------------------
+
+
+def _is_blank(answers: dict[str, Any]) -> bool:
+    return (
+        not answers.get("owner")
+        and all(v is None for m in answers["ratings"].values() for v in m.values())
+        and not any(answers["actions"].values())
+    )
+
+
+def _batch_problems(outcomes: list[Outcome], reference: dict[str, str] | None) -> None:
+    by_content: dict[str, list[Outcome]] = {}
+    by_booklet: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        if outcome.sha256:
+            by_content.setdefault(outcome.sha256, []).append(outcome)
+        answers = outcome.answers
+        if answers is None:
+            continue
+        booklet_id = answers.get("booklet_id")
+        if booklet_id:
+            by_booklet.setdefault(booklet_id, []).append(outcome)
+
+        framework = answers["framework"]
+        if reference and framework.get("id") != reference["id"]:
+            outcome.problems.append((
+                "other-framework", "warning",
+                f"a booklet of the framework '{framework.get('id')}' {framework.get('version')}, "
+                f"not '{reference['id']}'; read through its own map",
+            ))
+        elif reference and framework.get("content_hash") != reference["content_hash"]:
+            outcome.problems.append((
+                "other-version", "warning",
+                f"built from {framework.get('id')} version {framework.get('version')} "
+                f"({framework.get('content_hash', '')[:15]}…), not the current version "
+                f"{reference['version']}; read through its own map",
+            ))
+        if _is_blank(answers):
+            outcome.problems.append(("nothing-filled", "warning", "nothing is filled in"))
+
+    for groups, what in ((by_content, "the same file content"), (by_booklet, "the same booklet id")):
+        for group in groups.values():
+            if len(group) < 2:
+                continue
+            for outcome in group:
+                others = ", ".join(o.source.file for o in group if o is not outcome)
+                problem = ("duplicate", "warning", f"{what} as {others}; both are kept")
+                if problem not in outcome.problems:
+                    outcome.problems.append(problem)
+
+
+# -- writing ---------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        # A cell starting like a formula is shown as text, not run.
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return str(value)
+
+
+def _csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    # The byte-order mark makes Excel read the file as UTF-8.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _merge_columns(sequences: Iterable[list[str]]) -> list[str]:
+    """The union of column lists, each new column placed after its predecessor."""
+    merged: list[str] = []
+    for sequence in sequences:
+        previous = None
+        for column in sequence:
+            if column not in merged:
+                position = merged.index(previous) + 1 if previous in merged else len(merged)
+                merged.insert(position, column)
+            previous = column
+    return merged
+
+
+def _tables(outcomes: list[Outcome]) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    read = [o for o in outcomes if o.answers is not None]
+    rating_columns = _merge_columns(
+        [f"{item}_{moment}" for item, moments in o.answers["ratings"].items() for moment in moments]
+        for o in read
+    )
+    ratings_rows = []
+    for o in read:
+        a = o.answers
+        levels = {
+            f"{item}_{moment}": level
+            for item, moments in a["ratings"].items()
+            for moment, level in moments.items()
+        }
+        ratings_rows.append([
+            o.source.file, a.get("booklet_id"), a.get("participant_id"), a.get("owner"),
+            a["framework"].get("id"), a["framework"].get("version"),
+            *[levels.get(c) for c in rating_columns],
+        ])
+
+    action_columns = _merge_columns(
+        [k for rows in o.answers["actions"].values() for row in rows for k in row if k != "row"]
+        for o in read
+    )
+    actions_rows = []
+    for o in read:
+        for table, rows in o.answers["actions"].items():
+            for row in rows:
+                actions_rows.append([
+                    o.source.file, o.answers.get("owner"), table, row["row"],
+                    *[row.get(c) for c in action_columns],
+                ])
+
+    problem_rows = []
+    for o in outcomes:
+        for kind, severity, message in o.problems:
+            problem_rows.append([o.source.file, kind, severity, message])
+
+    return {
+        "ratings": (
+            ["file", "booklet_id", "participant_id", "owner", "framework_id",
+             "framework_version", *rating_columns],
+            ratings_rows,
+        ),
+        "actions": (["file", "owner", "area", "row", *action_columns], actions_rows),
+        "problems": (["file", "kind", "severity", "message"], problem_rows),
+    }
+
+
+def _xlsx_bytes(tables: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
+    import datetime
+
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    book = Workbook()
+    book.remove(book.active)
+    fixed = datetime.datetime(2000, 1, 1)
+    book.properties.creator = "sssp-print"
+    book.properties.created = fixed
+    book.properties.modified = fixed
+    for name, (header, rows) in tables.items():
+        sheet = book.create_sheet(name)
+        sheet.append(header)
+        for values in rows:
+            sheet.append([None] * len(values))
+            row = sheet.max_row
+            for column, value in enumerate(values, start=1):
+                if value is None:
+                    continue
+                cell = sheet.cell(row=row, column=column)
+                if isinstance(value, str):
+                    cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+                    cell.data_type = "s"  # text, never a formula
+                else:
+                    cell.value = value
+    raw = io.BytesIO()
+    book.save(raw)
+
+    # Rewrite the zip with fixed dates, so the same inputs give the same bytes.
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fresh = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fresh.compress_type = zipfile.ZIP_DEFLATED
+            fresh.external_attr = 0o644 << 16
+            target.writestr(fresh, source.read(info.filename))
+    return out.getvalue()
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+# -- the whole run -------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    read: int
+    warned: int
+    failed: int
+    out: Path
+
+
+def harvest(
+    paths: list[Path],
+    out: Path,
+    jobs: int = 1,
+    reference: dict[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    timeout: float = FILE_TIMEOUT,
+) -> Summary:
+    """Read every booklet under ``paths`` and write the harvest to ``out``.
+
+    Raises:
+        HarvestUsageError: ``out`` holds something that is not a harvest.
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise HarvestUsageError(
+            f"{out}: exists and is not an earlier harvest; choose a new or empty folder"
+        )
+    sources = find_sources(paths)
+    outcomes = [Outcome(source) for source in sources]
+
+    def done(index: int, result: dict) -> None:
+        outcome = outcomes[index]
+        outcome.sha256 = result.get("sha256")
+        if "error" in result:
+            outcome.error = tuple(result["error"])
+        else:
+            outcome.answers = result["answers"]
+        if progress:
+            progress(1)
+
+    workers = _Workers(max(1, jobs), timeout)
+    try:
+        workers.run([str(s.path) for s in sources], done)
+    finally:
+        workers.close()
+
+    for outcome in outcomes:
+        if outcome.error:
+            kind, detail = outcome.error
+            outcome.problems.append((kind, "error", detail))
+        elif outcome.answers is not None:
+            for warning in outcome.answers["warnings"]:
+                outcome.problems.append((warning["kind"], "warning", warning["message"]))
+    _batch_problems(outcomes, reference)
+
+    staging = out.parent / f".{out.name}.new-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    try:
+        staging.mkdir(parents=True)
+        for outcome in outcomes:
+            if outcome.answers is None:
+                continue
+            answers = dict(outcome.answers)
+            harvest_warnings = [
+                {"kind": kind, "item": None, "moment": None, "message": message}
+                for kind, _, message in outcome.problems
+                if kind in ("duplicate", "other-version", "other-framework", "nothing-filled")
+            ]
+            answers["warnings"] = [*answers["warnings"], *harvest_warnings]
+            record = {"file": outcome.source.file, **answers}
+            text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+            _write(staging / "responses" / f"{outcome.source.file}.json", text.encode("utf-8"))
+
+        tables = _tables(outcomes)
+        for name, (header, rows) in tables.items():
+            _write(staging / f"{name}.csv", _csv_bytes(header, rows))
+        _write(staging / "harvest.xlsx", _xlsx_bytes(tables))
+        _write(staging / MARKER, b"sssp-print harvest\n")
+        _swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+    failed = sum(1 for o in outcomes if o.error)
+    warned = sum(1 for o in outcomes if not o.error and o.problems)
+    return Summary(len(outcomes) - failed - warned, warned, failed, out)
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Put the finished harvest in place of the old one."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    retired = out.parent / f".{out.name}.old-{os.getpid()}"
+    os.replace(out, retired)
+    try:
+        os.replace(staging, out)
+    except BaseException:
+        os.replace(retired, out)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
