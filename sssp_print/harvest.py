@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import re
 import shutil
 import sys
 import time
@@ -383,7 +384,15 @@ def _xlsx_bytes(tables: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
             fresh = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fresh.compress_type = zipfile.ZIP_DEFLATED
             fresh.external_attr = 0o644 << 16
-            target.writestr(fresh, source.read(info.filename))
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps the time of saving; a fixed one keeps runs identical.
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>2000-01-01T00:00:00Z\g<2>",
+                    data,
+                )
+            target.writestr(fresh, data)
     return out.getvalue()
 
 

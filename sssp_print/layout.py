@@ -162,7 +162,8 @@ def _wrap_paragraph(
     fonts: FontSet, text: str, style: str, size: float, width: float
 ) -> list[str]:
     lines: list[str] = []
-    current = ""
+    # Spaces that indent a paragraph are kept on its first line.
+    current = text[: len(text) - len(text.lstrip(" "))]
     for token in _TOKENS.findall(text):
         if token.isspace():
             if current:
@@ -667,9 +668,8 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
                         row=row, column=column.label,
                     ),
                     multiline=column.multiline,
-                    # Auto size lets readers shrink long notes to fit; a short
-                    # cell gets a fixed size, or some readers draw it huge.
-                    font_size=0.0 if column.multiline else 10.0,
+                    # Auto size: readers shrink long text to fit the box. A
+                    # one-line field is one line high, so none draws it huge.
                 ),
                 fieldnames.FieldMeaning(fieldnames.ACTION, table=area.id, row=row, column=column.id),
             )

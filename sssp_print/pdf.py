@@ -63,6 +63,8 @@ def render_booklet(
         pdf.Root[IDENTITY_KEY] = pdf.make_indirect(stream)
         pdf.Root.Lang = String(booklet.framework.language)
         retag_font_subsets(pdf)
+        # reportlab puts Helvetica on every page although nothing uses it.
+        pdf.remove_unreferenced_resources()
         out = io.BytesIO()
         # A classic cross-reference table: PDFium's incremental saves of files
         # with object streams have been seen to break qpdf.
@@ -212,7 +214,8 @@ def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
     zadb = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.ZapfDingbats))
     box = Rect(0, 0, 11, 11)
     shared_on = _appearance(pdf, box, TICK_PATH)
-    shared_off = _appearance(pdf, box, b"")
+    # Not empty: pdf.js warns about every empty compressed stream it meets.
+    shared_off = _appearance(pdf, box, b"q Q\n")
     clear_looks: dict[tuple[float, float, str], pikepdf.Object] = {}
 
     fields = Array()
