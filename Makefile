@@ -29,5 +29,9 @@ node_modules/.installed: package.json package-lock.json
 test: $(VENV)/.test-deps node_modules/.installed
 	$(BIN)/python -m pytest -q
 
+# Speed and size figures, each against a baseline measured in the same run.
+bench: $(VENV)/.test-deps node_modules/.installed
+	$(BIN)/python -m tests.bench.harvest
+
 clean:
 	rm -rf build $(VENV) node_modules

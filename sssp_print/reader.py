@@ -9,11 +9,12 @@ person saw, and what prints), and a warning names the item.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pikepdf
 
@@ -75,18 +76,15 @@ def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
             "has no form fields (a printed-to-PDF or flattened copy?); "
             "ask for the saved booklet itself",
         )
-    identity = _identity(pdf, path)
-    if identity is None:
+    parsed = _identity(pdf, path)
+    if parsed is None:
         raise ReadError("not-booklet", path, "is a PDF form, but not a booklet made by sssp-print")
 
+    identity, meanings = parsed
     fields = _collect_fields(top_fields)
     layout = identity.get("buttons", {})
     page_annots: dict[int, list] = {}
     warnings: list[dict[str, Any]] = []
-    meanings = {
-        name: fieldnames.FieldMeaning.from_json(data)
-        for name, data in identity.get("fields", {}).items()
-    }
     scale = set(identity.get("scale", []))
     item_ids = [item["id"] for item in identity.get("items", [])]
     moments = list(identity.get("moments", []))
@@ -180,17 +178,33 @@ def _comments(pdf: pikepdf.Pdf) -> list[dict[str, Any]]:
     return found
 
 
-def _identity(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any] | None:
+def _identity(pdf: pikepdf.Pdf, path: Path) -> _Identity | None:
     stream = pdf.Root.get(IDENTITY_KEY)
     if not isinstance(stream, pikepdf.Stream):
         return None
     try:
-        data = json.loads(_bounded_bytes(stream, path).decode("utf-8"))
-    except (ValueError, pikepdf.PdfError):
+        return _parse_identity(_bounded_bytes(stream, path))
+    except (ValueError, TypeError, KeyError, pikepdf.PdfError):
         return None
+
+
+class _Identity(NamedTuple):
+    data: dict[str, Any]
+    meanings: dict[str, fieldnames.FieldMeaning]
+
+
+# A harvest reads hundreds of booklets that share one map: parse it once.
+# The parsed map is shared between files, so nothing may change it.
+@functools.lru_cache(maxsize=8)
+def _parse_identity(raw: bytes) -> _Identity | None:
+    data = json.loads(raw.decode("utf-8"))
     if not isinstance(data, dict) or data.get("format") != IDENTITY_FORMAT:
         return None
-    return data
+    meanings = {
+        name: fieldnames.FieldMeaning.from_json(meaning)
+        for name, meaning in data.get("fields", {}).items()
+    }
+    return _Identity(data, meanings)
 
 
 def _bounded_bytes(stream: pikepdf.Stream, path: Path) -> bytes:
@@ -304,6 +318,13 @@ def _group_widgets(
     place even when a viewer renamed its on-state, or (as macOS Preview is
     reported to do) detached the chosen button from its group on saving.
     """
+    # The usual case, every button in its group with a level for on-state,
+    # needs no look at the places.
+    if len(field.widgets) >= len(layout):
+        states = [str(w.get("/AS", "/Off")) for w in field.widgets]
+        if all(s == "/Off" or s[1:].isdigit() for s in states):
+            return [(None, w) for w in field.widgets]
+
     by_place = {}
     for button in layout:
         key = _rect_key(button.get("rect"))
