@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import re
+import zlib
 import logging
 import os
 import tempfile
@@ -59,7 +60,9 @@ def render_booklet(
     with pikepdf.open(io.BytesIO(painted)) as pdf:
         _add_form(pdf, booklet, fonts)
         identity = booklet_identity(booklet, booklet_id, participant_id)
-        stream = pikepdf.Stream(pdf, json.dumps(identity, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        payload = json.dumps(identity, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        stream = pikepdf.Stream(pdf, zlib.compress(payload.encode("utf-8"), 9))
+        stream.Filter = Name.FlateDecode
         pdf.Root[IDENTITY_KEY] = pdf.make_indirect(stream)
         pdf.Root.Lang = String(booklet.framework.language)
         retag_font_subsets(pdf)
@@ -146,7 +149,12 @@ def _paint(booklet: Booklet, fonts: FontSet) -> bytes:
     fw = booklet.framework
     buffer = io.BytesIO()
     first = booklet.pages[0]
-    canvas = Canvas(buffer, pagesize=(first.width, first.height), invariant=1, pageCompression=1)
+    # The initial font is one of ours, so no page lists an unused Helvetica.
+    initial = fonts.runs("A", REGULAR)[0][0]
+    canvas = Canvas(
+        buffer, pagesize=(first.width, first.height), invariant=1, pageCompression=1,
+        initialFontName=initial, initialFontSize=9,
+    )
     canvas.setTitle(fw.title)
     canvas.setAuthor(fw.author or fw.title)
     canvas.setSubject(fw.subtitle or fw.title)
@@ -159,8 +167,7 @@ def _paint(booklet: Booklet, fonts: FontSet) -> bytes:
         for mark in page.bookmarks:
             canvas.bookmarkPage(mark.key, fit="XYZ", top=mark.y, left=0)
             canvas.addOutlineEntry(mark.title, mark.key, level=mark.level)
-        for op in page.ops:
-            _paint_op(canvas, op, fonts)
+        _paint_page(canvas, page.ops, fonts)
         for link in page.links:
             r = link.rect
             canvas.linkRect("", link.key, (r.x, r.y, r.x + r.w, r.y + r.h), relative=0, thickness=0)
@@ -169,43 +176,66 @@ def _paint(booklet: Booklet, fonts: FontSet) -> bytes:
     return buffer.getvalue()
 
 
-def _paint_op(canvas: Canvas, op, fonts: FontSet) -> None:
-    if isinstance(op, Text):
+def _paint_page(canvas: Canvas, ops: list, fonts: FontSet) -> None:
+    """Rules and boxes first, then all text in one text object.
+
+    Nothing in the layout draws over text, so the order is free; one text
+    object, and colours and widths set only when they change, keep the page
+    streams small.
+    """
+    state: dict[str, float] = {}
+
+    def set_once(key: str, value: float, setter) -> None:
+        if state.get(key) != value:
+            setter(value)
+            state[key] = value
+
+    for op in ops:
+        if isinstance(op, Rule):
+            set_once("stroke", op.gray, canvas.setStrokeGray)
+            set_once("width", op.width, canvas.setLineWidth)
+            canvas.line(op.x1, op.y1, op.x2, op.y2)
+        elif isinstance(op, Rect):
+            if op.fill_gray is not None:
+                set_once("fill", op.fill_gray, canvas.setFillGray)
+            set_once("stroke", 0.0, canvas.setStrokeGray)
+            set_once("width", op.stroke_width, canvas.setLineWidth)
+            canvas.rect(op.x, op.y, op.w, op.h, stroke=int(op.stroke), fill=int(op.fill_gray is not None))
+
+    texts = [op for op in ops if isinstance(op, Text)]
+    if not texts:
+        return
+    text = canvas.beginText()
+    font, fill = None, None
+    for op in texts:
         x = op.x
         if op.align != "left":
             width = fonts.width(op.text, op.style, op.size)
             x -= width if op.align == "right" else width / 2
-        canvas.setFillGray(op.gray)
+        if op.gray != fill:
+            text.setFillGray(op.gray)
+            fill = op.gray
+        text.setTextOrigin(x, op.y)
         for font_name, part in fonts.runs(op.text, op.style):
-            canvas.setFont(font_name, op.size)
-            canvas.drawString(x, op.y, part)
-            x += canvas.stringWidth(part, font_name, op.size)
-    elif isinstance(op, Rule):
-        canvas.setStrokeGray(op.gray)
-        canvas.setLineWidth(op.width)
-        canvas.line(op.x1, op.y1, op.x2, op.y2)
-    elif isinstance(op, Rect):
-        if op.fill_gray is not None:
-            canvas.setFillGray(op.fill_gray)
-        canvas.setStrokeGray(0)
-        canvas.setLineWidth(op.stroke_width)
-        canvas.rect(op.x, op.y, op.w, op.h, stroke=int(op.stroke), fill=int(op.fill_gray is not None))
-        canvas.setFillGray(0)
+            if (font_name, op.size) != font:
+                text.setFont(font_name, op.size)
+                font = (font_name, op.size)
+            text.textOut(part)
+    canvas.drawText(text)
 
 
 # -- the form -----------------------------------------------------------------
 
 
 def _rect_array(r: Rect) -> Array:
-    return Array([round(r.x, 2), round(r.y, 2), round(r.x + r.w, 2), round(r.y + r.h, 2)])
+    return Array([round(r.x, 1), round(r.y, 1), round(r.x + r.w, 1), round(r.y + r.h, 1)])
 
 
-def _appearance(pdf: pikepdf.Pdf, r: Rect, content: bytes, resources: Dictionary | None = None) -> pikepdf.Stream:
+def _appearance(pdf: pikepdf.Pdf, r: Rect, content: bytes) -> pikepdf.Stream:
+    # /Type and an empty /Resources are optional; there are hundreds of these.
     stream = pikepdf.Stream(pdf, content)
-    stream.Type = Name.XObject
     stream.Subtype = Name.Form
-    stream.BBox = Array([0, 0, round(r.w, 2), round(r.h, 2)])
-    stream.Resources = resources if resources is not None else Dictionary()
+    stream.BBox = Array([0, 0, round(r.w, 1), round(r.h, 1)])
     return pdf.make_indirect(stream)
 
 
@@ -226,12 +256,12 @@ def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
         annots = page_obj.get("/Annots", Array())
         for spec in page.fields:
             if isinstance(spec, TextField):
-                widget = _text_field(pdf, spec, page_obj, fonts)
+                widget = _text_field(pdf, spec, fonts)
                 by_name[spec.name] = widget
                 fields.append(widget)
                 annots.append(widget)
             elif isinstance(spec, RadioGroup):
-                group = _radio_group(pdf, spec, page_obj, shared_on, shared_off)
+                group = _radio_group(pdf, spec, shared_on, shared_off)
                 by_name[spec.name] = group
                 fields.append(group)
                 annots.extend(group.Kids)
@@ -239,7 +269,7 @@ def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
                 key = (round(spec.rect.w, 2), round(spec.rect.h, 2), spec.caption)
                 if key not in clear_looks:
                     clear_looks[key] = _caption_appearance(pdf, spec.rect, spec.caption, fonts)
-                button = _clear_button(pdf, spec, page_obj, clear_looks[key])
+                button = _clear_button(pdf, spec, clear_looks[key])
                 clear_buttons.append((spec, button))
                 fields.append(button)
                 annots.append(button)
@@ -260,7 +290,7 @@ def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
     )
 
 
-def _text_field(pdf: pikepdf.Pdf, spec: TextField, page_obj, fonts: FontSet) -> pikepdf.Object:
+def _text_field(pdf: pikepdf.Pdf, spec: TextField, fonts: FontSet) -> pikepdf.Object:
     flags = 0
     if spec.multiline:
         flags |= FF_MULTILINE
@@ -271,31 +301,31 @@ def _text_field(pdf: pikepdf.Pdf, spec: TextField, page_obj, fonts: FontSet) -> 
     else:
         look = _appearance(pdf, spec.rect, b"/Tx BMC\nEMC\n")
     widget = Dictionary(
-        Type=Name.Annot,
         Subtype=Name.Widget,
         FT=Name.Tx,
         T=String(spec.name),
         TU=String(spec.tooltip),
-        Ff=flags,
         F=ANNOT_PRINT,
         Rect=_rect_array(spec.rect),
-        P=page_obj,
-        DA=String(f"/Helv {spec.font_size:g} Tf 0 g"),
-        MK=Dictionary(),
         AP=Dictionary(N=look),
     )
+    if spec.font_size:  # auto size comes from the form's default /DA
+        widget.DA = String(f"/Helv {spec.font_size:g} Tf 0 g")
+    if flags:
+        widget.Ff = flags
     if spec.value:
         widget.V = String(spec.value)
     return pdf.make_indirect(widget)
 
 
-def _radio_group(pdf: pikepdf.Pdf, spec: RadioGroup, page_obj, on, off) -> pikepdf.Object:
+def _radio_group(pdf: pikepdf.Pdf, spec: RadioGroup, on, off) -> pikepdf.Object:
     group = pdf.make_indirect(
         Dictionary(
             FT=Name.Btn,
             Ff=FF_RADIO,
             T=String(spec.name),
             TU=String(spec.tooltip),
+            DA=String("/ZaDb 0 Tf 0 g"),  # inherited by the buttons
             # An explicit "nothing chosen": some viewers mishandle a missing /V.
             V=Name.Off,
             Kids=Array(),
@@ -304,15 +334,12 @@ def _radio_group(pdf: pikepdf.Pdf, spec: RadioGroup, page_obj, on, off) -> pikep
     for button in spec.buttons:
         kid = pdf.make_indirect(
             Dictionary(
-                Type=Name.Annot,
                 Subtype=Name.Widget,
                 Parent=group,
                 TU=String(button.tooltip),
                 F=ANNOT_PRINT,
                 Rect=_rect_array(button.rect),
-                P=page_obj,
                 AS=Name.Off,
-                DA=String("/ZaDb 0 Tf 0 g"),
                 MK=Dictionary(CA=String("4")),
                 AP=Dictionary(N=Dictionary({"/" + button.state: on, "/Off": off})),
             )
@@ -321,10 +348,9 @@ def _radio_group(pdf: pikepdf.Pdf, spec: RadioGroup, page_obj, on, off) -> pikep
     return group
 
 
-def _clear_button(pdf: pikepdf.Pdf, spec: ClearButton, page_obj, look) -> pikepdf.Object:
+def _clear_button(pdf: pikepdf.Pdf, spec: ClearButton, look) -> pikepdf.Object:
     return pdf.make_indirect(
         Dictionary(
-            Type=Name.Annot,
             Subtype=Name.Widget,
             FT=Name.Btn,
             Ff=FF_PUSHBUTTON,
@@ -333,7 +359,6 @@ def _clear_button(pdf: pikepdf.Pdf, spec: ClearButton, page_obj, look) -> pikepd
             # A screen control: shown but not printed.
             F=0,
             Rect=_rect_array(spec.rect),
-            P=page_obj,
             DA=String("/Helv 7 Tf 0 g"),
             MK=Dictionary(CA=String(spec.caption), BG=Array([0.95]), BC=Array([0.55])),
             AP=Dictionary(N=look),
@@ -341,10 +366,13 @@ def _clear_button(pdf: pikepdf.Pdf, spec: ClearButton, page_obj, look) -> pikepd
     )
 
 
-def _mini_page(width: float, height: float, draw) -> bytes:
+def _mini_page(width: float, height: float, draw, fonts: FontSet) -> bytes:
     """A one-page PDF of the given size, drawn by ``draw(canvas)``."""
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+    canvas = Canvas(
+        buffer, pagesize=(width, height), invariant=1, pageCompression=1,
+        initialFontName=fonts.runs("A", REGULAR)[0][0], initialFontSize=9,
+    )
     draw(canvas)
     canvas.showPage()
     canvas.save()
@@ -371,7 +399,7 @@ def _caption_appearance(pdf: pikepdf.Pdf, r: Rect, caption: str, fonts: FontSet)
             canvas.drawString(x, (r.h - 5) / 2, part)
             x += canvas.stringWidth(part, name, 7)
 
-    return _import_as_xobject(pdf, _mini_page(r.w, r.h, draw))
+    return _import_as_xobject(pdf, _mini_page(r.w, r.h, draw, fonts))
 
 
 def _value_appearance(pdf: pikepdf.Pdf, spec: TextField, fonts: FontSet) -> pikepdf.Object:
@@ -389,5 +417,5 @@ def _value_appearance(pdf: pikepdf.Pdf, spec: TextField, fonts: FontSet) -> pike
             canvas.drawString(x, (r.h - size) / 2 + 2, part)
             x += canvas.stringWidth(part, name, size)
 
-    look = _import_as_xobject(pdf, _mini_page(r.w, r.h, draw))
+    look = _import_as_xobject(pdf, _mini_page(r.w, r.h, draw, fonts))
     return look

@@ -28,8 +28,8 @@ def test_booklet_has_the_fields_the_framework_asks_for(booklet_pdf, framework):
         assert all("." not in name for name in names), "a period would split the name"
 
         text_fields = [f for f in fields if f.FT == "/Tx"]
-        radios = [f for f in fields if f.FT == "/Btn" and int(f.Ff) & (1 << 15)]
-        pushes = [f for f in fields if f.FT == "/Btn" and int(f.Ff) & (1 << 16)]
+        radios = [f for f in fields if f.FT == "/Btn" and int(f.get("/Ff", 0)) & (1 << 15)]
+        pushes = [f for f in fields if f.FT == "/Btn" and int(f.get("/Ff", 0)) & (1 << 16)]
 
         owners = [f for f in text_fields if str(f.T) == "owner"]
         assert len(owners) == 1
@@ -51,7 +51,7 @@ def test_booklet_has_the_fields_the_framework_asks_for(booklet_pdf, framework):
         for cell in action_cells:
             assert "/MaxLen" not in cell
             column = str(cell.T).split(":")[3]
-            multiline = bool(int(cell.Ff) & (1 << 12))
+            multiline = bool(int(cell.get("/Ff", 0)) & (1 << 12))
             assert multiline == (column in ("action", "notes")), str(cell.T)
 
         # Every clear control resets exactly its own row's radio group.
