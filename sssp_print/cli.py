@@ -57,27 +57,54 @@ def validate(framework: Path | None) -> None:
 @main.command()
 @click.argument("framework", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the PDF [default: build/<framework id>.pdf].")
+              help="Where to write the PDF [default: build/<framework id>[-print|-a5-booklet].pdf].")
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
               help="Paper size.")
+@click.option("--edition", type=click.Choice(["fillable", "print"]), default="fillable",
+              show_default=True, help="fillable: form fields; print: circles and lines for a pen.")
+@click.option("--imposition", type=click.Choice(["none", "a5-booklet"]), default="none",
+              show_default=True,
+              help="a5-booklet: half-size pages two to a sheet, in the order for folding and "
+                   "stapling (implies --edition print).")
 @click.option("--owner", default="", help="Pre-fill the 'This book belongs to' name.")
-def build(framework: Path | None, output: Path | None, paper: str, owner: str) -> None:
-    """Build a fillable PDF booklet from a framework YAML file."""
+@click.option("--font", "font", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A TrueType font for all text, instead of the framework's or the default "
+                   "chain; give it again for fallbacks, first choice first.")
+@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Date to record as the PDF's creation date [default: none, for identical rebuilds].")
+def build(
+    framework: Path | None, output: Path | None, paper: str, edition: str, imposition: str,
+    owner: str, font: tuple[Path, ...], date,
+) -> None:
+    """Build a PDF booklet from a framework YAML file."""
     from .content import load_framework
-    from .fonts import FontSet, describe_missing
+    from .fonts import FontSet, chains_for, describe_missing
+    from .impose import impose_booklet
     from .layout import layout_booklet
     from .pdf import render_booklet, write_atomically
 
+    if imposition != "none":
+        edition = "print"
+    suffix = {"none": "", "a5-booklet": "-a5-booklet"}[imposition] or (
+        "-print" if edition == "print" else ""
+    )
+    target = output
     try:
         fw = load_framework(framework)
         log.info("loaded %s (%s %s)", fw.source, fw.id, fw.version)
-        target = output or Path("build") / f"{fw.id}.pdf"
-        fonts = FontSet()
+        target = output or Path("build") / f"{fw.id}{suffix}.pdf"
+        chain = tuple(str(f) for f in font)
+        chosen = {s: chain for s in ("regular", "bold", "italic")} if font else fw.font
+        base = Path(fw.source).parent if framework else None
+        fonts = FontSet(chains_for(chosen, base) if chosen else None)
         # The owner field holds one line: fold any line breaks to spaces.
         owner = " ".join(owner.split())
-        booklet = layout_booklet(fw, paper=paper, fonts=fonts, owner=owner)
+        page_paper = {"a4": "a5", "letter": "half-letter"}[paper] if imposition != "none" else paper
+        booklet = layout_booklet(fw, paper=page_paper, fonts=fonts, owner=owner, edition=edition)
         log.info("laid out %d pages", len(booklet.pages))
-        data = render_booklet(booklet, fonts=fonts)
+        data = render_booklet(booklet, fonts=fonts, date=date)
+        if imposition != "none":
+            data = impose_booklet(data)
         if fonts.missing:
             log.warning(
                 "no font in the booklet's font chain has these characters, "

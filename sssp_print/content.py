@@ -50,6 +50,13 @@ DEFAULT_LABELS: dict[str, str] = {
         "filled in, and your answers cannot be read back.\n"
         "You can also print the booklet and fill it in by hand."
     ),
+    "how_to_print": (
+        "Fill in this booklet by hand. Tick one circle for the level that fits "
+        "you best, at the beginning and again at the end of the course. To "
+        "change a tick, cross it out clearly and tick again.\n"
+        "Write your actions on the lines of the action plans. Use a dark pen, "
+        "so that a scan or a copy stays readable."
+    ),
 }
 
 
@@ -153,6 +160,7 @@ class Framework:
     owner_label: str
     language: str
     author: str
+    font: dict[str, tuple[str, ...]]  # style -> font files named by the framework; empty: defaults
     scale: tuple[ScaleLevel, ...]
     moments: tuple[Moment, ...]
     action_table: ActionTable
@@ -344,7 +352,7 @@ class _FrameworkReader:
                 "id", "version", "title", "scale", "moments", "action_table",
                 "sections",
             ),
-            optional=("subtitle", "owner_label", "language", "author", "labels"),
+            optional=("subtitle", "owner_label", "language", "author", "font", "labels"),
         )
         data: dict[str, Any] = {}
         fw_id = self.new_id(top["id"], "id", "framework")
@@ -358,6 +366,7 @@ class _FrameworkReader:
         )
         language = self.text(top["language"], "language") if "language" in top else "en"
         author = self.text(top["author"], "author") if "author" in top else ""
+        font = self.read_font(top["font"]) if "font" in top else {}
         scale = self.read_scale(top["scale"])
         moments = self.read_moments(top["moments"])
         action_table = self.read_action_table(top["action_table"])
@@ -376,6 +385,7 @@ class _FrameworkReader:
             "owner_label": owner_label,
             "language": language,
             "author": author,
+            "font": {style: list(chain) for style, chain in font.items()},
             "scale": [[s.level, s.label] for s in scale],
             "moments": [[m.id, m.label] for m in moments],
             "action_table": {
@@ -396,6 +406,7 @@ class _FrameworkReader:
             owner_label=owner_label,
             language=language,
             author=author,
+            font=font,
             scale=scale,
             moments=moments,
             action_table=action_table,
@@ -457,6 +468,24 @@ class _FrameworkReader:
                 )
             )
         return ActionTable(rows, tuple(columns))
+
+    def read_font(self, node: yaml.Node) -> dict[str, tuple[str, ...]]:
+        """A font (or a list: a chain, first choice first) for every style,
+        or a mapping of regular/bold/italic to one of those."""
+        if not isinstance(node, yaml.MappingNode):
+            chain = self.font_chain(node, "font")
+            return {"regular": chain, "bold": chain, "italic": chain}
+        fields = self.mapping(node, "font", required=("regular",), optional=("bold", "italic"))
+        regular = self.font_chain(fields["regular"], "font.regular")
+        return {
+            style: self.font_chain(fields[style], f"font.{style}") if style in fields else regular
+            for style in ("regular", "bold", "italic")
+        }
+
+    def font_chain(self, node: yaml.Node, path: str) -> tuple[str, ...]:
+        if isinstance(node, yaml.SequenceNode):
+            return tuple(self.text(n, f"{path}[{i}]") for i, n in enumerate(self.sequence(node, path)))
+        return (self.text(node, path),)
 
     def read_labels(self, node: yaml.Node) -> dict[str, str]:
         fields = self.mapping(node, "labels", required=(), optional=tuple(DEFAULT_LABELS))

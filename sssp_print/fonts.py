@@ -61,6 +61,29 @@ def _face(path: str) -> _Face:
     return _Face(name, font)
 
 
+def chains_for(chosen: dict[str, tuple[str, ...]], base: Path | None) -> dict[str, tuple[str, ...]]:
+    """Font chains for files a framework or the command line names.
+
+    Chosen fonts stand alone, with no fallback of ours, so that the build can
+    say when they lack a character. A relative name is looked for beside the
+    framework file, then among the shipped fonts.
+    """
+    chains = {}
+    for style, names in chosen.items():
+        found = []
+        for name in names:
+            path = Path(name)
+            if not path.is_absolute() and base is not None and (base / path).exists():
+                path = base / path
+            elif not path.is_absolute() and (fonts_dir() / path).exists():
+                path = fonts_dir() / path
+            if not path.exists():
+                raise BookletError(f"{name}: font file not found (looked beside the framework and in fonts/)")
+            found.append(str(path.resolve()))
+        chains[style] = tuple(found)
+    return chains
+
+
 class FontSet:
     """The chains of faces for each style, each face loaded on first need.
 
@@ -112,6 +135,13 @@ class FontSet:
             else:
                 runs.append((face.name, char))
         return runs
+
+    def lacks(self, char: str, style: str) -> bool:
+        """True when no font of the style's chain has the character."""
+        return not char.isspace() and self._face_for(char, style) is None
+
+    def describe(self, style: str = REGULAR) -> str:
+        return ", ".join(Path(name).name for name in self.chains[style])
 
     def width(self, text: str, style: str, size: float) -> float:
         return sum(

@@ -8,19 +8,30 @@ measured with the same fonts the PDF embeds, so lines never overflow a cell.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from . import fieldnames
 from .content import Area, Framework, Item, Statement
+from .errors import BookletError
 from .fonts import BOLD, ITALIC, REGULAR, FontSet
 
-PAPER_SIZES = {"a4": (595.28, 841.89), "letter": (612.0, 792.0)}
+PAPER_SIZES = {
+    "a4": (595.28, 841.89),
+    "letter": (612.0, 792.0),
+    "a5": (419.53, 595.28),
+    "half-letter": (396.0, 612.0),
+}
+FILLABLE = "fillable"
+PRINT = "print"
 
-MARGIN_INNER = 58.0  # room for binding or a hole punch
-MARGIN_OUTER = 42.0
-MARGIN_TOP = 60.0
-MARGIN_BOTTOM = 54.0
+# (inner, outer, top, bottom): the inner margin leaves room for binding or
+# a hole punch. Half-size pages, folded into a booklet, get smaller ones.
+MARGINS = {"full": (58.0, 42.0, 60.0, 54.0), "half": (40.0, 26.0, 46.0, 40.0)}
+
+
+def margins_for(paper: str) -> tuple[float, float, float, float]:
+    return MARGINS["half" if PAPER_SIZES[paper][0] < 500 else "full"]
 
 BODY_SIZE = 9.0
 BODY_LEADING = 11.0
@@ -33,6 +44,7 @@ CAPTION_HEIGHT = 14.0
 TICK_ROW_HEIGHT = 22.0
 HEADER_FILL = 0.88
 CAPTION_FILL = 0.94
+WRITING_LINE = 16.0  # between ruled lines for handwriting
 
 
 # -- what a page holds -------------------------------------------------------
@@ -68,6 +80,14 @@ class Rect:
     stroke_width: float = 0.5
     fill_gray: float | None = None
     stroke: bool = True
+
+
+@dataclass(frozen=True)
+class Circle:
+    x: float  # centre
+    y: float
+    r: float
+    stroke_width: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -134,6 +154,7 @@ class Booklet:
 
     framework: Framework
     paper: str
+    edition: str
     pages: list[Page]
     meanings: dict[str, fieldnames.FieldMeaning]
     area_pages: dict[str, tuple[int, int]]
@@ -150,6 +171,24 @@ _TOKENS = re.compile(
 )
 
 
+_NO_BREAK_AFTER = set("([{（「『【〈《〔“‘")
+_NO_BREAK_BEFORE = set(")]}）」』】〉》〕”’、。，：；！？．・…")
+
+
+def _tokens(text: str) -> list[str]:
+    """Pieces between which a line may break; brackets and punctuation stay
+    with their neighbours, as in Chinese and Japanese typesetting."""
+    tokens: list[str] = []
+    for token in _TOKENS.findall(text):
+        if tokens and not token.isspace() and (
+            token[0] in _NO_BREAK_BEFORE or tokens[-1][-1] in _NO_BREAK_AFTER
+        ):
+            tokens[-1] += token
+        else:
+            tokens.append(token)
+    return tokens
+
+
 def wrap(fonts: FontSet, text: str, style: str, size: float, width: float) -> list[str]:
     """Break text into lines no wider than ``width``; '\\n' forces a break."""
     lines: list[str] = []
@@ -164,7 +203,7 @@ def _wrap_paragraph(
     lines: list[str] = []
     # Spaces that indent a paragraph are kept on its first line.
     current = text[: len(text) - len(text.lstrip(" "))]
-    for token in _TOKENS.findall(text):
+    for token in _tokens(text):
         if token.isspace():
             if current:
                 current += " "
@@ -245,16 +284,18 @@ def _height(lines: list[_CellLine]) -> float:
 class _Flow:
     """Places blocks down the pages, opening a new page when one is full."""
 
-    def __init__(self, framework: Framework, fonts: FontSet, paper: str) -> None:
+    def __init__(self, framework: Framework, fonts: FontSet, paper: str, edition: str) -> None:
         self.fw = framework
         self.fonts = fonts
         self.labels = framework.labels
+        self.fillable = edition == FILLABLE
         self.page_w, self.page_h = PAPER_SIZES[paper]
-        self.left = MARGIN_INNER
-        self.right = self.page_w - MARGIN_OUTER
+        inner, outer, top, bottom = margins_for(paper)
+        self.left = inner
+        self.right = self.page_w - outer
         self.width = self.right - self.left
-        self.top = self.page_h - MARGIN_TOP
-        self.bottom = MARGIN_BOTTOM
+        self.top = self.page_h - top
+        self.bottom = bottom
         self.pages: list[Page] = []
         self.y = self.top
         self.header = ""
@@ -304,40 +345,117 @@ class _Flow:
         self.page.bookmarks.append(Bookmark(title, level, min(self.y + 12, self.page_h), key))
 
 
+def _content_texts(fw: Framework) -> Iterator[tuple[str, str, str]]:
+    """(YAML path, style, text) of every string the booklet prints."""
+    yield "title", BOLD, fw.title
+    yield "subtitle", REGULAR, fw.subtitle
+    yield "owner_label", REGULAR, fw.owner_label
+    for key, text in fw.labels.items():
+        yield f"labels.{key}", BOLD if key in ("contents", "how_to_title") else REGULAR, text
+    for i, level in enumerate(fw.scale):
+        yield f"scale[{i}].label", BOLD, level.label
+    for i, moment in enumerate(fw.moments):
+        yield f"moments[{i}].label", BOLD, moment.label
+    for i, column in enumerate(fw.action_table.columns):
+        yield f"action_table.columns[{i}].label", BOLD, column.label
+    for s_index, section in enumerate(fw.sections):
+        where = f"sections[{s_index}]"
+        yield f"{where}.title", BOLD, section.title
+        yield f"{where}.item_label", BOLD, section.item_label
+        for a_index, area in enumerate(section.areas):
+            area_path = f"{where}.areas[{a_index}]"
+            yield f"{area_path}.title", BOLD, area.title
+            for i_index, item in enumerate(area.items):
+                item_path = area_path if item.id == area.id else f"{area_path}.items[{i_index}]"
+                yield f"{item_path}.title", BOLD, item.title
+                for level, statements in item.levels.items():
+                    for n, statement in enumerate(statements):
+                        path = f"{item_path}.levels[{level}][{n}]"
+                        for text in (statement.text, *statement.items, statement.closing or ""):
+                            yield path, REGULAR, text
+
+
+def check_glyphs(framework: Framework, fonts: FontSet) -> None:
+    """Stop the build when the fonts cannot draw a character of the content.
+
+    Raises:
+        BookletError: names the file, the first place and every code point.
+    """
+    missing: dict[str, str] = {}
+    for path, style, text in _content_texts(framework):
+        for char in text:
+            if char not in missing and fonts.lacks(char, style):
+                missing[char] = path
+    if missing:
+        first_char, first_path = next(iter(missing.items()))
+        codes = ", ".join(f"U+{ord(c):04X}" for c in list(missing)[:8])
+        if len(missing) > 8:
+            codes += f" and {len(missing) - 8} more"
+        raise BookletError(
+            f"{framework.source}: the font ({fonts.describe()}) has no glyph for {codes} "
+            f"(first used in {first_path}); name a font that has them under 'font:' "
+            "in the framework or with --font"
+        )
+
+
 def layout_booklet(
     framework: Framework,
     paper: str = "a4",
     fonts: FontSet | None = None,
     owner: str = "",
+    edition: str = FILLABLE,
 ) -> Booklet:
-    """Lay out the whole booklet: cover, contents, areas, action tables."""
+    """Lay out the whole booklet: cover, contents, areas, action tables.
+
+    The fillable edition carries form fields; the print edition has circles
+    to tick and ruled lines to write on instead, and mirrored margins, since
+    it is printed on both sides.
+    """
     fonts = fonts or FontSet()
+    check_glyphs(framework, fonts)
 
     # Contents entries do not change their line count with the page numbers
     # (room for the numbers is kept), so a first pass with placeholder
     # numbers tells how many pages the contents take.
     placeholder = {a.id: (0, 0) for a in framework.areas()}
     placeholder.update({s.id: (0, 0) for s in framework.sections})
-    contents_pages = len(_contents_pages(framework, fonts, paper, placeholder, placeholder))
+    contents_pages = len(_contents_pages(framework, fonts, paper, edition, placeholder, placeholder))
 
-    body = _Flow(framework, fonts, paper)
+    body = _Flow(framework, fonts, paper, edition)
     body.pages = [Page(body.page_w, body.page_h)] * (1 + contents_pages)
     area_pages, section_pages = _lay_out_body(body)
 
-    cover = _cover_page(framework, fonts, paper, owner)
-    contents = _contents_pages(framework, fonts, paper, area_pages, section_pages)
+    cover = _cover_page(framework, fonts, paper, edition, owner)
+    contents = _contents_pages(framework, fonts, paper, edition, area_pages, section_pages)
     assert len(contents) == contents_pages
     pages = [cover.pages[0], *contents, *body.pages[1 + contents_pages:]]
 
     meanings = {**cover.meanings, **body.meanings}
     total = len(pages)
+    inner, outer, _, _ = margins_for(paper)
     for number, page in enumerate(pages, start=1):
-        _add_furniture(page, number, total, framework, fonts)
-    return Booklet(framework, paper, pages, meanings, area_pages, section_pages)
+        _add_furniture(page, number, total, framework, fonts, inner, outer)
+        if edition == PRINT and number % 2 == 0:
+            _mirror(page, outer - inner)
+    return Booklet(framework, paper, edition, pages, meanings, area_pages, section_pages)
 
 
-def _cover_page(framework: Framework, fonts: FontSet, paper: str, owner: str) -> _Flow:
-    flow = _Flow(framework, fonts, paper)
+def _mirror(page: Page, dx: float) -> None:
+    """Move everything on a left-hand page across, so its wide margin is inside."""
+
+    def moved(op):
+        if isinstance(op, Rule):
+            return replace(op, x1=op.x1 + dx, x2=op.x2 + dx)
+        if isinstance(op, (Text, Rect, Circle)):
+            return replace(op, x=op.x + dx)
+        return op
+
+    page.ops = [moved(op) for op in page.ops]
+    page.links = [replace(link, rect=moved(link.rect)) for link in page.links]
+
+
+def _cover_page(framework: Framework, fonts: FontSet, paper: str, edition: str, owner: str) -> _Flow:
+    flow = _Flow(framework, fonts, paper, edition)
     flow.new_page()
     flow.y = flow.page_h * 0.78
     for line in wrap(fonts, framework.title, BOLD, 26, flow.width):
@@ -353,14 +471,17 @@ def _cover_page(framework: Framework, fonts: FontSet, paper: str, owner: str) ->
     flow.y -= 30
     rect = Rect(flow.left, flow.y, min(340.0, flow.width), 26)
     flow.add(Rule(rect.x, rect.y, rect.x + rect.w, rect.y, 0.6))
-    name = fieldnames.owner_field()
-    flow.add_field(
-        TextField(name, rect, framework.labels["owner_tooltip"], font_size=12, value=owner),
-        fieldnames.FieldMeaning(fieldnames.OWNER),
-    )
+    if flow.fillable:
+        flow.add_field(
+            TextField(fieldnames.owner_field(), rect, framework.labels["owner_tooltip"],
+                      font_size=12, value=owner),
+            fieldnames.FieldMeaning(fieldnames.OWNER),
+        )
+    elif owner:
+        flow.add(Text(rect.x + 2, rect.y + 7, owner, REGULAR, 12))
 
     # The how-to note sits at the foot of the cover.
-    paragraphs = framework.labels["how_to"].split("\n")
+    paragraphs = framework.labels["how_to" if flow.fillable else "how_to_print"].split("\n")
     note_lines = sum(
         len(wrap(fonts, p, REGULAR, BODY_SIZE, flow.width - 2 * CELL_PAD)) for p in paragraphs
     )
@@ -382,10 +503,11 @@ def _contents_pages(
     framework: Framework,
     fonts: FontSet,
     paper: str,
+    edition: str,
     area_pages: dict[str, tuple[int, int]],
     section_pages: dict[str, tuple[int, int]],
 ) -> list[Page]:
-    flow = _Flow(framework, fonts, paper)
+    flow = _Flow(framework, fonts, paper, edition)
     labels = framework.labels
     flow.new_page()
     flow.y -= 8
@@ -570,24 +692,29 @@ def _lay_out_tick_row(flow: _Flow, item: Item, moment, columns) -> None:
 
     group = fieldnames.level_field(item.id, moment.id)
     where = labels["group_tooltip"].format(item=item.display_name, moment=moment.label)
-    clear_w = max(34.0, flow.fonts.width(labels["clear"], REGULAR, 7) + 10)
-    clear_rect = Rect(flow.right - clear_w - 3, top - CAPTION_HEIGHT + 2, clear_w, CAPTION_HEIGHT - 4)
-    flow.add_field(
-        ClearButton(
-            fieldnames.clear_field(item.id, moment.id),
-            clear_rect,
-            group,
-            labels["clear_tooltip"].format(item=item.display_name, moment=moment.label),
-            labels["clear"],
-        ),
-        fieldnames.FieldMeaning(fieldnames.CLEAR, item=item.id, moment=moment.id),
-    )
+    if flow.fillable:
+        clear_w = max(34.0, flow.fonts.width(labels["clear"], REGULAR, 7) + 10)
+        clear_rect = Rect(flow.right - clear_w - 3, top - CAPTION_HEIGHT + 2, clear_w, CAPTION_HEIGHT - 4)
+        flow.add_field(
+            ClearButton(
+                fieldnames.clear_field(item.id, moment.id),
+                clear_rect,
+                group,
+                labels["clear_tooltip"].format(item=item.display_name, moment=moment.label),
+                labels["clear"],
+            ),
+            fieldnames.FieldMeaning(fieldnames.CLEAR, item=item.id, moment=moment.id),
+        )
 
     row_top = top - CAPTION_HEIGHT
     buttons = []
     for scale_level, (x, w) in zip(fw.scale, columns):
         flow.add(Rect(x, row_top - TICK_ROW_HEIGHT, w, TICK_ROW_HEIGHT, 0.5))
-        box = Rect(x + (w - TICK_BOX) / 2, row_top - (TICK_ROW_HEIGHT + TICK_BOX) / 2, TICK_BOX, TICK_BOX, 0.8)
+        centre_y = row_top - TICK_ROW_HEIGHT / 2
+        if not flow.fillable:  # an empty circle to tick by hand
+            flow.add(Circle(x + w / 2, centre_y, TICK_BOX / 2 + 1))
+            continue
+        box = Rect(x + (w - TICK_BOX) / 2, centre_y - TICK_BOX / 2, TICK_BOX, TICK_BOX, 0.8)
         flow.add(box)
         buttons.append(
             RadioButton(
@@ -599,10 +726,11 @@ def _lay_out_tick_row(flow: _Flow, item: Item, moment, columns) -> None:
                 ),
             )
         )
-    flow.add_field(
-        RadioGroup(group, where, tuple(buttons)),
-        fieldnames.FieldMeaning(fieldnames.LEVEL, item=item.id, moment=moment.id),
-    )
+    if flow.fillable:
+        flow.add_field(
+            RadioGroup(group, where, tuple(buttons)),
+            fieldnames.FieldMeaning(fieldnames.LEVEL, item=item.id, moment=moment.id),
+        )
     flow.y = row_top - TICK_ROW_HEIGHT
 
 
@@ -656,6 +784,12 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
         for column, x, w in columns:
             cell = Rect(x, top - row_h, w, row_h, 0.5)
             flow.add(cell)
+            if not flow.fillable:  # ruled lines to write on
+                line_y = top - row_h + WRITING_LINE / 2 + 2
+                while line_y < top - 8:
+                    flow.add(Rule(x + CELL_PAD, line_y, x + w - CELL_PAD, line_y, 0.3, 0.6))
+                    line_y += WRITING_LINE
+                continue
             name = fieldnames.action_field(area.id, row, column.id)
             field_h = row_h - 3 if column.multiline else min(row_h - 3, 18.0)
             field_y = top - row_h + (row_h - field_h) / 2
@@ -676,9 +810,11 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
         flow.y -= row_h
 
 
-def _add_furniture(page: Page, number: int, total: int, fw: Framework, fonts: FontSet) -> None:
+def _add_furniture(
+    page: Page, number: int, total: int, fw: Framework, fonts: FontSet, inner: float, outer: float
+) -> None:
     """Running header and the page X of Y footer."""
-    left, right = MARGIN_INNER, page.width - MARGIN_OUTER
+    left, right = inner, page.width - outer
     if page.header:
         size = 7.5
         text = page.header
@@ -686,11 +822,13 @@ def _add_furniture(page: Page, number: int, total: int, fw: Framework, fonts: Fo
             while fonts.width(text + "…", REGULAR, size) > right - left and len(text) > 1:
                 text = text[:-1]
             text = text.rstrip() + "…"
-        page.ops.append(Text(left, page.height - 36, text, REGULAR, size, gray=0.35))
-        page.ops.append(Rule(left, page.height - 40, right, page.height - 40, 0.4, 0.5))
+        top = page.height - min(36.0, page.height * 0.045)
+        page.ops.append(Text(left, top, text, REGULAR, size, gray=0.35))
+        page.ops.append(Rule(left, top - 4, right, top - 4, 0.4, 0.5))
     if number > 1:
         page.ops.append(
-            Text((left + right) / 2, 30, fw.labels["page_footer"].format(page=number, pages=total),
+            Text((left + right) / 2, min(30.0, page.height * 0.035),
+                 fw.labels["page_footer"].format(page=number, pages=total),
                  REGULAR, 8, gray=0.3, align="center")
         )
 

@@ -10,6 +10,7 @@ field map are stored in the document catalog.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
@@ -28,7 +29,9 @@ from . import __version__
 from .fonts import REGULAR, FontSet
 from .identity import IDENTITY_KEY, booklet_identity
 from .layout import (
+    FILLABLE,
     Booklet,
+    Circle,
     ClearButton,
     RadioGroup,
     Rect,
@@ -53,18 +56,32 @@ def render_booklet(
     fonts: FontSet | None = None,
     booklet_id: str = "",
     participant_id: str = "",
+    date: datetime.datetime | None = None,
 ) -> bytes:
     """Paint the pages and add the form; returns the finished PDF."""
     fonts = fonts or FontSet()
     painted = _paint(booklet, fonts)
     with pikepdf.open(io.BytesIO(painted)) as pdf:
-        _add_form(pdf, booklet, fonts)
+        if booklet.edition == FILLABLE:
+            _add_form(pdf, booklet, fonts)
         identity = booklet_identity(booklet, booklet_id, participant_id)
         payload = json.dumps(identity, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         stream = pikepdf.Stream(pdf, zlib.compress(payload.encode("utf-8"), 9))
         stream.Filter = Name.FlateDecode
         pdf.Root[IDENTITY_KEY] = pdf.make_indirect(stream)
         pdf.Root.Lang = String(booklet.framework.language)
+        # Open on the first page, fitted to the window's width.
+        pdf.Root.OpenAction = Array([pdf.pages[0].obj, Name.FitH, booklet.pages[0].height])
+        pdf.Root.PageMode = Name.UseOutlines
+        if date is None:
+            # reportlab's fixed date in its reproducible mode means nothing.
+            for key in ("/CreationDate", "/ModDate"):
+                if key in pdf.docinfo:
+                    del pdf.docinfo[key]
+        else:
+            stamp = String(date.strftime("D:%Y%m%d000000Z"))
+            pdf.docinfo["/CreationDate"] = stamp
+            pdf.docinfo["/ModDate"] = stamp
         retag_font_subsets(pdf)
         # reportlab puts Helvetica on every page although nothing uses it.
         pdf.remove_unreferenced_resources()
@@ -201,6 +218,11 @@ def _paint_page(canvas: Canvas, ops: list, fonts: FontSet) -> None:
             set_once("stroke", 0.0, canvas.setStrokeGray)
             set_once("width", op.stroke_width, canvas.setLineWidth)
             canvas.rect(op.x, op.y, op.w, op.h, stroke=int(op.stroke), fill=int(op.fill_gray is not None))
+
+        elif isinstance(op, Circle):
+            set_once("stroke", 0.0, canvas.setStrokeGray)
+            set_once("width", op.stroke_width, canvas.setLineWidth)
+            canvas.circle(op.x, op.y, op.r, stroke=1, fill=0)
 
     texts = [op for op in ops if isinstance(op, Text)]
     if not texts:
