@@ -80,7 +80,7 @@ def build(
     from .content import load_framework
     from .fonts import FontSet, chains_for, describe_missing
     from .impose import impose_booklet
-    from .layout import layout_booklet
+    from .layout import PAPER_SIZES, layout_booklet
     from .pdf import render_booklet, write_atomically
 
     if imposition != "none":
@@ -104,7 +104,8 @@ def build(
         log.info("laid out %d pages", len(booklet.pages))
         data = render_booklet(booklet, fonts=fonts, date=date)
         if imposition != "none":
-            data = impose_booklet(data)
+            width, height = PAPER_SIZES[paper]
+            data = impose_booklet(data, sheet_size=(height, width))
         if fonts.missing:
             log.warning(
                 "no font in the booklet's font chain has these characters, "

@@ -30,19 +30,25 @@ def saddle_stitch_order(page_count: int) -> list[tuple[int | None, int | None]]:
     ]
 
 
-def impose_booklet(data: bytes) -> bytes:
-    """Lay half-size pages two by two on landscape sheets twice their width."""
+def impose_booklet(data: bytes, sheet_size: tuple[float, float]) -> bytes:
+    """Lay half-size pages two by two on landscape sheets of ``sheet_size``.
+
+    Each page sits in the middle of its half of the sheet (an A5 page is a
+    hair narrower than half an A4 sheet).
+    """
+    sheet_w, sheet_h = sheet_size
     with pikepdf.open(io.BytesIO(data)) as source, pikepdf.new() as sheets:
         first = source.pages[0].mediabox
         page_w, page_h = float(first[2]) - float(first[0]), float(first[3]) - float(first[1])
         forms = [sheets.copy_foreign(page.as_form_xobject()) for page in source.pages]
         for left, right in saddle_stitch_order(len(source.pages)):
-            sheet = sheets.add_blank_page(page_size=(2 * page_w, page_h))
+            sheet = sheets.add_blank_page(page_size=(sheet_w, sheet_h))
             for slot, number in enumerate((left, right)):
                 if number is None:
                     continue
-                x = slot * page_w
-                sheet.add_overlay(forms[number - 1], pikepdf.Rectangle(x, 0, x + page_w, page_h))
+                x = slot * sheet_w / 2 + (sheet_w / 2 - page_w) / 2
+                y = (sheet_h - page_h) / 2
+                sheet.add_overlay(forms[number - 1], pikepdf.Rectangle(x, y, x + page_w, y + page_h))
         info = source.docinfo
         for key in ("/Title", "/Author", "/Subject", "/Keywords", "/Creator"):
             if key in info:

@@ -536,7 +536,9 @@ def _contents_pages(
 
     for index, section in enumerate(framework.sections, start=1):
         flow.y -= 6
-        title = f"{labels['section'].format(number=index)}: {section.title}"
+        title = labels["section_title"].format(
+            section=labels["section"].format(number=index), title=section.title
+        )
         entry(title, BOLD, 0, section_pages[section.id], f"section:{section.id}")
         for area in section.areas:
             entry(_area_heading(area), REGULAR, 14, area_pages[area.id], f"area:{area.id}")
@@ -552,7 +554,9 @@ def _lay_out_body(flow: _Flow) -> tuple[dict[str, tuple[int, int]], dict[str, tu
     area_pages: dict[str, tuple[int, int]] = {}
     section_pages: dict[str, tuple[int, int]] = {}
     for index, section in enumerate(fw.sections, start=1):
-        section_title = f"{fw.labels['section'].format(number=index)}: {section.title}"
+        section_title = fw.labels["section_title"].format(
+            section=fw.labels["section"].format(number=index), title=section.title
+        )
         section_first = None
         for area_index, area in enumerate(section.areas):
             flow.header = f"{section_title}  ·  {_area_heading(area)}"
@@ -748,7 +752,7 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
         wrap(flow.fonts, c.label, BOLD, HEADER_SIZE, w - 2 * CELL_PAD) for c, x, w in columns
     ]
     header_h = max(len(h) for h in header_lines) * BODY_LEADING + 2 * CELL_PAD
-    title = f"{labels['action_plan']}: {_area_heading(area)}"
+    title = labels["action_plan_title"].format(plan=labels["action_plan"], area=_area_heading(area))
     title_lines = wrap(flow.fonts, title, BOLD, 11.5, flow.width)
     title_h = len(title_lines) * 15 + 8
 
