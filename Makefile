@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SOURCES := $(wildcard sssp_print/*.py) $(wildcard content/*.yaml) $(wildcard fonts/*.ttf)
 
-.PHONY: all test bench clean
+.PHONY: all test bench preview approve clean
 
 all: build/sssp.pdf
 
@@ -31,7 +31,17 @@ test: $(VENV)/.test-deps node_modules/.installed
 
 # Speed and size figures, each against a baseline measured in the same run.
 bench: $(VENV)/.test-deps node_modules/.installed
+	$(BIN)/python -m tests.bench.build
 	$(BIN)/python -m tests.bench.harvest
+
+# PNGs of the pages the visual tests check, for a person to look at.
+preview: $(VENV)/.test-deps
+	$(BIN)/python -m tests.visual preview build/preview
+
+# After an intended change of layout: look at build/preview first, then
+# make the new renders the approved images the tests compare against.
+approve: $(VENV)/.test-deps
+	$(BIN)/python -m tests.visual approve
 
 clean:
 	rm -rf build $(VENV) node_modules

@@ -1,0 +1,110 @@
+"""Chosen pages rendered to PNG, for people to look at and for the tests to
+compare with approved images.
+
+    python -m tests.visual preview [DIR]   write the PNGs (make preview)
+    python -m tests.visual approve         make the current renders the approved ones
+
+Approve only after looking at the new images and finding them right.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pymupdf
+import pypdfium2 as pdfium
+from PIL import Image, ImageChops
+
+from sssp_print.content import load_framework
+from sssp_print.impose import impose_booklet
+from sssp_print.layout import PAPER_SIZES, layout_booklet
+from sssp_print.pdf import render_booklet
+
+APPROVED = Path(__file__).with_name("approved")
+DPI = 60
+# A pixel counts as different when its grey level moves by more than this;
+# the share of such pixels may not pass SHARE. Anti-aliasing differences
+# between runs stay far below both.
+LEVEL = 48
+SHARE = 0.0002
+
+
+def _render(data: bytes, index: int) -> Image.Image:
+    doc = pdfium.PdfDocument(data)
+    doc.init_forms()
+    page = doc[index]
+    image = page.render(scale=DPI / 72, may_draw_forms=True, grayscale=True).to_pil().convert("L")
+    page.close()
+    doc.close()
+    return image
+
+
+def _first_page(data: bytes, wanted) -> int:
+    doc = pymupdf.open(stream=data, filetype="pdf")
+    return next(page.number for page in doc if wanted(page))
+
+
+def _starts_with_table(page: pymupdf.Page) -> bool:
+    """The body opens with a level header and rubric text under it: a rubric
+    carried over from the page before."""
+    words = sorted(
+        (w for w in page.get_text("words") if 50 < w[1] < page.rect.height - 40),
+        key=lambda w: (round(w[1]), w[0]),
+    )
+    if page.number < 2 or not words or words[0][4] != "Pre":
+        return False
+    header_bottom = words[0][3] + 14
+    ticks = next((w[1] for w in words if w[4] == "Beginning"), page.rect.height)
+    return any(header_bottom < w[1] < ticks for w in words)
+
+
+def chosen_pages() -> dict[str, Image.Image]:
+    """The pages the visual checks cover, by name."""
+    framework = load_framework()
+    fillable = render_booklet(layout_booklet(framework))
+    small_print = render_booklet(layout_booklet(framework, paper="a5", edition="print"))
+    a4_w, a4_h = PAPER_SIZES["a4"]
+    imposed = impose_booklet(small_print, sheet_size=(a4_h, a4_w))
+    return {
+        "cover": _render(fillable, 0),
+        "contents": _render(fillable, 1),
+        "action-table": _render(fillable, _first_page(fillable, lambda p: p.get_text().startswith("Action plan"))),
+        "rubric-continued": _render(small_print, _first_page(small_print, _starts_with_table)),
+        "imposed-sheet": _render(imposed, 1),
+    }
+
+
+def compare(actual: Image.Image, approved: Image.Image) -> str | None:
+    """None when the images match within the tolerance, else what differs."""
+    if actual.size != approved.size:
+        return f"size {actual.size} differs from the approved {approved.size}"
+    difference = ImageChops.difference(actual, approved)
+    histogram = difference.histogram()
+    changed = sum(histogram[LEVEL + 1:])
+    share = changed / (actual.width * actual.height)
+    if share <= SHARE:
+        return None
+    mask = difference.point(lambda v: 255 if v > LEVEL else 0)
+    x0, y0, _, _ = mask.getbbox()
+    return f"{share:.2%} of pixels differ (allowed {SHARE:.2%}); the first near x={x0}, y={y0}"
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "preview"
+    if command == "preview":
+        target = Path(argv[1]) if len(argv) > 1 else Path("build/preview")
+    elif command == "approve":
+        target = APPROVED
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    target.mkdir(parents=True, exist_ok=True)
+    for name, image in chosen_pages().items():
+        image.save(target / f"{name}.png", optimize=True)
+        print(f"{target / name}.png", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
