@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -128,10 +129,12 @@ def read(pdf: Path, output: Path | None) -> None:
     from .pdf import write_atomically
     from .reader import read_booklet
 
+    log.info("reading %s", pdf)
     try:
         answers = read_booklet(pdf)
     except SsspError as exc:
         _fail(str(exc))
+    log.info("%s: %d warning(s)", pdf, len(answers["warnings"]))
     text = json.dumps(answers, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.buffer.write(text.encode("utf-8"))
@@ -190,6 +193,8 @@ def harvest(paths: tuple[Path, ...], out: Path, jobs: int | None, framework: Pat
     reference = {"id": fw.id, "version": fw.version, "content_hash": fw.content_hash}
     jobs = jobs or os.cpu_count() or 1
 
+    # A plain kill ends the run as Ctrl-C does: workers stop, nothing half-written stays.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         total = len(find_sources(paths))
         if sys.stderr.isatty():
@@ -201,11 +206,19 @@ def harvest(paths: tuple[Path, ...], out: Path, jobs: int | None, framework: Pat
         _fail(str(exc), code=2)
     except OSError as exc:
         _fail(f"{out}: cannot write the harvest ({exc.strerror})")
+    except KeyboardInterrupt:
+        _echo_safely(f"sssp: interrupted; {out} is as it was before this run")
+        sys.exit(130)
+    files = "file" if total == 1 else "files"
     _echo_safely(
-        f"sssp: harvested {total} files into {summary.out}: {summary.read} read, "
+        f"sssp: harvested {total} {files} into {summary.out}: {summary.read} read, "
         f"{summary.warned} read with warnings, {summary.failed} failed"
     )
     sys.exit(1 if summary.failed else 0)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _echo_safely(text: str) -> None:

@@ -18,6 +18,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import sys
 import time
 import zipfile
@@ -60,9 +61,16 @@ class Outcome:
 
 
 def find_sources(paths: Iterable[Path]) -> list[Source]:
-    """Every *.pdf (any case) under the given files and folders, in a stable order."""
+    """Every *.pdf (any case) under the given files and folders, in a stable order.
+
+    A file's shown path is relative to the PATH it was found under. When two
+    PATHs would give the same one, the later is shown with its PATH as given
+    (a folder's name, or a file's path), then numbered. A file reached twice
+    is read once.
+    """
     sources: list[Source] = []
     used: set[str] = set()
+    seen: set[Path] = set()
     for root in paths:
         root = Path(root)
         if root.is_dir():
@@ -73,17 +81,24 @@ def find_sources(paths: Iterable[Path]) -> list[Source]:
                     if name.lower().endswith(".pdf"):
                         found.append(Path(folder) / name)
             relatives = sorted((p.relative_to(root).as_posix(), p) for p in found)
+            prefix = root.name
         elif root.exists():
             relatives = [(root.name, root)]
+            prefix = None
         else:
             raise HarvestUsageError(f"{root}: no such file or folder")
         for relative, path in relatives:
+            real = path.resolve()
+            if real in seen:
+                continue
+            seen.add(real)
             shown = relative
-            if shown in used:  # two PATHs hold the same relative path
-                shown = f"{root.name}/{relative}"
+            if shown in used:
+                shown = f"{prefix}/{relative}" if prefix else path.as_posix()
             number = 2
+            base = shown
             while shown in used:
-                shown = f"{root.name}/{relative} ({number})"
+                shown = f"{base} ({number})"
                 number += 1
             used.add(shown)
             sources.append(Source(path, shown))
@@ -127,8 +142,16 @@ def _limit_memory() -> None:
 
 def _worker(tasks, results) -> None:
     _limit_memory()
+    # Ctrl-C is the parent's to handle; a worker whose parent is gone stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
     while True:
-        task = tasks.get()
+        try:
+            task = tasks.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return
+            continue
         if task is None:
             return
         index, path = task
@@ -376,7 +399,8 @@ def _sheet_xml(header: list[str], rows: list[list[Any]]) -> str:
             else:
                 # Inline text: stored as text, so a leading "=" is never a formula.
                 text = xml_escape(_XML_ILLEGAL.sub("\ufffd", str(value)))
-                parts.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+                wrap = ' s="1"' if "\n" in text else ""  # style 1 wraps its lines
+                parts.append(f'<c r="{ref}"{wrap} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
         parts.append("</row>")
     parts.append("</sheetData></worksheet>")
     return "".join(parts)
@@ -396,6 +420,7 @@ def _xlsx_bytes(tables: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
             + "".join(
                 f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
                 'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
@@ -425,7 +450,22 @@ def _xlsx_bytes(tables: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
                 f'<Relationship Id="rId{i}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
                 for i in range(1, len(names) + 1)
             )
+            + f'<Relationship Id="rId{len(names) + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'
             + "</Relationships>"
+        ),
+        "xl/styles.xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<styleSheet xmlns="{_SHEET_NS}">'
+            '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+            '<fill><patternFill patternType="gray125"/></fill></fills>'
+            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+            '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+            '<alignment wrapText="1" vertical="top"/></xf></cellXfs>'
+            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+            "</styleSheet>"
         ),
     }
     for i, name in enumerate(names, start=1):
@@ -472,11 +512,12 @@ def harvest(
         HarvestUsageError: ``out`` holds something that is not a harvest.
     """
     out = Path(out)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
-        raise HarvestUsageError(
-            f"{out}: exists and is not an earlier harvest; choose a new or empty folder"
-        )
+    _check_replaceable(out)
     sources = find_sources(paths)
+    if not sources:
+        raise HarvestUsageError(
+            "found no *.pdf files under " + ", ".join(str(p) for p in paths)
+        )
     outcomes = [Outcome(source) for source in sources]
 
     def done(index: int, result: dict) -> None:
@@ -484,8 +525,10 @@ def harvest(
         outcome.sha256 = result.get("sha256")
         if "error" in result:
             outcome.error = tuple(result["error"])
+            log.info("%s: not read (%s)", outcome.source.file, outcome.error[0])
         else:
             outcome.answers = result["answers"]
+            log.info("%s: read, %d warning(s)", outcome.source.file, len(outcome.answers["warnings"]))
         if progress:
             progress(1)
 
@@ -535,6 +578,35 @@ def harvest(
     failed = sum(1 for o in outcomes if o.error)
     warned = sum(1 for o in outcomes if not o.error and o.problems)
     return Summary(len(outcomes) - failed - warned, warned, failed, out)
+
+
+HARVEST_FILES = {MARKER, "ratings.csv", "actions.csv", "problems.csv", "harvest.xlsx"}
+
+
+def _check_replaceable(out: Path) -> None:
+    """Refuse an output folder that holds anything a harvest did not write."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise HarvestUsageError(f"{out}: is a file; choose a new or empty folder")
+    entries = list(out.iterdir())
+    if not entries:
+        return
+    if not (out / MARKER).exists():
+        raise HarvestUsageError(f"{out}: exists and is not an earlier harvest; choose a new or empty folder")
+    for entry in entries:
+        if entry.name == "responses" and entry.is_dir():
+            for path in entry.rglob("*"):
+                if not (path.is_dir() or path.name.endswith(".json")):
+                    raise HarvestUsageError(
+                        f"{out}: holds {path.relative_to(out)}, which a harvest did not write; "
+                        "move it away first, or choose another folder"
+                    )
+        elif entry.name not in HARVEST_FILES:
+            raise HarvestUsageError(
+                f"{out}: holds {entry.name}, which a harvest did not write; "
+                "move it away first, or choose another folder"
+            )
 
 
 def _swap_in(staging: Path, out: Path) -> None:

@@ -170,7 +170,7 @@ def _comments(pdf: pikepdf.Pdf) -> list[dict[str, Any]]:
             warning = _warning(
                 "comment", None, None,
                 f"a {kind} annotation on page {index} is outside the form fields"
-                + ("; its text is copied here" if text.strip() else " (it holds no text: look at the page)"),
+                + ("; its text is copied into the JSON" if text.strip() else " (it holds no text: look at the page)"),
             )
             warning["page"] = index
             warning["text"] = text

@@ -260,6 +260,8 @@ def test_xlsx_has_the_same_sheets_as_text(harvested):
     cells = [c for row in book["actions"].iter_rows() for c in row]
     formula = next(c for c in cells if c.value == RISKY[("A", 1, "action")])
     assert formula.data_type == "s"
+    lines = next(c for c in cells if c.value == RISKY[("A", 1, "notes")])
+    assert lines.alignment.wrap_text
 
 
 def test_inputs_are_not_touched(harvested, mixed_folder):
@@ -295,6 +297,73 @@ def test_refuses_a_folder_that_is_not_a_harvest(tmp_path, filled):  # noqa: F811
     assert result.returncode == 2
     assert b"not an earlier harvest" in result.stderr
     assert [p.name for p in precious.iterdir()] == ["thesis.docx"]
+
+
+def test_files_of_ones_own_in_an_old_harvest_are_never_deleted(tmp_path, filled):  # noqa: F811
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copyfile(filled["mupdf"], folder / "one.pdf")
+    out = tmp_path / "out"
+    assert run_sssp("harvest", folder, "--out", out).returncode == 0
+    (out / "my notes.txt").write_text("pivot table ideas")
+    (out / "responses" / "extra.txt").write_text("keep me")
+    for extra in (out / "my notes.txt", out / "responses" / "extra.txt"):
+        result = run_sssp("harvest", folder, "--out", out)
+        assert result.returncode == 2, result.stderr
+        assert extra.name.encode() in result.stderr
+        assert extra.exists()
+        extra.unlink()
+
+
+def test_a_folder_with_no_pdf_is_a_usage_error(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_sssp("harvest", empty, "--out", tmp_path / "out")
+    assert result.returncode == 2 and b"found no *.pdf files" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_clashing_paths_stay_apart_and_a_file_is_read_once(tmp_path, filled):  # noqa: F811
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    shutil.copyfile(filled["mupdf"], a / "booklet.pdf")
+    shutil.copyfile(filled["pdfium"], b / "booklet.pdf")
+    out = tmp_path / "out"
+    result = run_sssp("harvest", a, b, a / "booklet.pdf", "--out", out)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.relative_to(out / "responses").as_posix() for p in (out / "responses").rglob("*.json"))
+    assert names == ["b/booklet.pdf.json", "booklet.pdf.json"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="signals to a process group are a Unix feature")
+def test_an_interrupted_run_stops_its_workers_and_keeps_the_old_harvest(tmp_path, filled):  # noqa: F811
+    import signal
+    import subprocess
+    import time
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(120):
+        shutil.copyfile(filled["mupdf"], folder / f"{n:03}.pdf")
+    out = tmp_path / "out"
+    assert run_sssp("harvest", folder / "000.pdf", "--out", out).returncode == 0
+    before = _checksums(out)
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sssp_print", "harvest", str(folder), "--out", str(out), "--jobs", "2"],
+        stderr=subprocess.PIPE, start_new_session=True,
+    )
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert b"Traceback" not in stderr and b"interrupted" in stderr
+    assert _checksums(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    time.sleep(3)  # workers notice their parent is gone within a second or two
+    alive = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True)
+    assert alive.stdout == b"", "worker processes outlived the run"
 
 
 def test_usage_errors_exit_2(tmp_path):
