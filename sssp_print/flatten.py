@@ -21,7 +21,7 @@ from . import fieldnames
 from .fonts import REGULAR, FontSet
 from .identity import IDENTITY_KEY
 from .layout import wrap
-from .pdf import retag_font_subsets
+from .pdf import retag_font_subsets, save_bytes
 from .reader import read_booklet
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,9 @@ def flatten_booklet(source: Path, fonts: FontSet | None = None) -> bytes:
         if "/AcroForm" in pdf.Root:
             del pdf.Root["/AcroForm"]
         retag_font_subsets(pdf)
-        out = io.BytesIO()
-        pdf.save(out, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+        data = save_bytes(pdf)
     log.info("flattened %s: %d text answers, %d ticks", source, sum(1 for t in texts.values() if t), len(ticks))
-    return out.getvalue()
+    return data
 
 
 def _texts_by_field(answers: dict[str, Any]) -> dict[str, str]:

@@ -11,6 +11,8 @@ import io
 
 import pikepdf
 
+from .pdf import save_bytes
+
 
 def saddle_stitch_order(page_count: int) -> list[tuple[int | None, int | None]]:
     """(left, right) 1-based page numbers for each side, sheet by sheet.
@@ -55,11 +57,4 @@ def impose_booklet(data: bytes, sheet_size: tuple[float, float]) -> bytes:
                 sheets.docinfo[key] = info[key]
         if "/Lang" in source.Root:
             sheets.Root.Lang = source.Root.Lang
-        out = io.BytesIO()
-        sheets.save(
-            out,
-            compress_streams=True,
-            object_stream_mode=pikepdf.ObjectStreamMode.disable,
-            deterministic_id=True,
-        )
-    return out.getvalue()
+        return save_bytes(sheets)

@@ -14,11 +14,11 @@ import datetime
 import hashlib
 import io
 import json
-import re
-import zlib
 import logging
 import os
+import re
 import tempfile
+import zlib
 from pathlib import Path
 
 import pikepdf
@@ -73,6 +73,8 @@ def render_booklet(
         # Open on the first page, fitted to the window's width.
         pdf.Root.OpenAction = Array([pdf.pages[0].obj, Name.FitH, booklet.pages[0].height])
         pdf.Root.PageMode = Name.UseOutlines
+        if not booklet.framework.author and "/Author" in pdf.docinfo:
+            del pdf.docinfo["/Author"]  # reportlab's "anonymous"
         if date is None:
             # reportlab's fixed date in its reproducible mode means nothing.
             for key in ("/CreationDate", "/ModDate"):
@@ -83,17 +85,21 @@ def render_booklet(
             pdf.docinfo["/CreationDate"] = stamp
             pdf.docinfo["/ModDate"] = stamp
         retag_font_subsets(pdf)
-        # reportlab puts Helvetica on every page although nothing uses it.
         pdf.remove_unreferenced_resources()
-        out = io.BytesIO()
-        # A classic cross-reference table: PDFium's incremental saves of files
-        # with object streams have been seen to break qpdf.
-        pdf.save(
-            out,
-            compress_streams=True,
-            object_stream_mode=pikepdf.ObjectStreamMode.disable,
-            deterministic_id=True,
-        )
+        return save_bytes(pdf)
+
+
+def save_bytes(pdf: pikepdf.Pdf) -> bytes:
+    """The PDF as this package writes every file: reproducibly, compressed,
+    with a classic cross-reference table (PDFium's incremental saves of files
+    with object streams have been seen to break qpdf)."""
+    out = io.BytesIO()
+    pdf.save(
+        out,
+        compress_streams=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.disable,
+        deterministic_id=True,
+    )
     return out.getvalue()
 
 
@@ -173,7 +179,8 @@ def _paint(booklet: Booklet, fonts: FontSet) -> bytes:
         initialFontName=initial, initialFontSize=9,
     )
     canvas.setTitle(fw.title)
-    canvas.setAuthor(fw.author or fw.title)
+    if fw.author:
+        canvas.setAuthor(fw.author)
     canvas.setSubject(fw.subtitle or fw.title)
     canvas.setCreator(f"sssp-print {__version__}")
     canvas.setKeywords(f"{fw.id} {fw.version}")
