@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,11 @@ import pytest
 from sssp_print.content import load_framework
 from sssp_print.layout import layout_booklet
 from sssp_print.pdf import render_booklet
+
+from .engines.mupdf import fill_with_mupdf
+from .engines.pdfium import fill_with_pdfium
+from .engines.pdfjs import fill_with_pdfjs
+from .engines.plan import FillPlan
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content" / "sssp.yaml"
@@ -42,3 +48,25 @@ def run_sssp(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         cwd=cwd,
         timeout=120,
     )
+
+
+ENGINES = {
+    "mupdf": lambda src, dst, plan: fill_with_mupdf(src, dst, plan),
+    "mupdf-incremental": lambda src, dst, plan: (
+        shutil.copyfile(src, dst), fill_with_mupdf(dst, dst, plan, incremental=True)
+    ),
+    "pdfium": fill_with_pdfium,
+    "pdfjs": fill_with_pdfjs,
+}
+
+
+@pytest.fixture(scope="session")
+def filled(tmp_path_factory, booklet_pdf):
+    """Each engine's saved copy of the same plan, filled once per run."""
+    folder = tmp_path_factory.mktemp("filled")
+    copies = {}
+    for name, fill in ENGINES.items():
+        target = folder / f"{name}.pdf"
+        fill(booklet_pdf, target, FillPlan())
+        copies[name] = target
+    return copies

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pikepdf
 import pytest
 
+from .conftest import ENGINES
 from .engines.plan import FillPlan
 from .engines.render import RENDERERS, ink, widget_rects
-from .test_fill_matrix import ENGINES, filled  # noqa: F401  (shared fixture)
 
 TICKED = 0.08   # a tick mark covers well over 8% of its box
 EMPTY = 0.002   # an empty field has next to no dark pixels
@@ -50,7 +50,7 @@ def test_blank_booklet_shows_no_answers(booklet_pdf, renderer):
 
 @pytest.mark.parametrize("renderer", RENDERERS)
 @pytest.mark.parametrize("engine", list(ENGINES))
-def test_engine_copy_shows_its_answers(filled, framework, engine, renderer):  # noqa: F811
+def test_engine_copy_shows_its_answers(filled, framework, engine, renderer):
     plan = FillPlan()
     path = filled[engine]
     rects = widget_rects(path)

@@ -4,37 +4,12 @@ value comes back exactly through `sssp read`."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pikepdf
 import pytest
 
-from .conftest import run_sssp
-from .engines.mupdf import fill_with_mupdf
-from .engines.pdfium import fill_with_pdfium
-from .engines.pdfjs import fill_with_pdfjs
+from .conftest import ENGINES, run_sssp
 from .engines.plan import FillPlan
-
-ENGINES = {
-    "mupdf": lambda src, dst, plan: fill_with_mupdf(src, dst, plan),
-    "mupdf-incremental": lambda src, dst, plan: (
-        shutil.copyfile(src, dst), fill_with_mupdf(dst, dst, plan, incremental=True)
-    ),
-    "pdfium": fill_with_pdfium,
-    "pdfjs": fill_with_pdfjs,
-}
-
-
-@pytest.fixture(scope="module")
-def filled(tmp_path_factory, booklet_pdf):
-    """Each engine's saved copy of the same plan, filled once per run."""
-    folder = tmp_path_factory.mktemp("filled")
-    copies = {}
-    for name, fill in ENGINES.items():
-        target = folder / f"{name}.pdf"
-        fill(booklet_pdf, target, FillPlan())
-        copies[name] = target
-    return copies
 
 
 @pytest.mark.parametrize("engine", list(ENGINES))

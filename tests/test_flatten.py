@@ -10,7 +10,6 @@ from .conftest import run_sssp
 from .engines.plan import FillPlan
 from .engines.render import RENDERERS, ink, widget_rects
 from .test_appearance import EMPTY, TICKED
-from .test_fill_matrix import ENGINES, filled  # noqa: F401  (shared fixture)
 
 
 def _squash(text: str) -> str:
@@ -18,7 +17,7 @@ def _squash(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def flattened(filled, tmp_path_factory):  # noqa: F811
+def flattened(filled, tmp_path_factory):
     folder = tmp_path_factory.mktemp("flat")
     copies = {}
     for engine in ("mupdf", "pdfium", "pdfjs"):
@@ -55,7 +54,7 @@ def test_archive_pages_carry_every_text_answer(flattened, engine):
 
 @pytest.mark.parametrize("renderer", RENDERERS)
 @pytest.mark.parametrize("engine", ["mupdf", "pdfium", "pdfjs"])
-def test_archive_pages_show_every_tick(filled, flattened, framework, engine, renderer):  # noqa: F811
+def test_archive_pages_show_every_tick(filled, flattened, framework, engine, renderer):
     rects = widget_rects(filled[engine])  # the boxes sit where the fields were
     path = flattened[engine]
     for item, moments in FillPlan().expected_ratings(framework).items():

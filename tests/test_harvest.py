@@ -28,7 +28,6 @@ from sssp_print.pdf import render_booklet
 from .conftest import CONTENT, run_sssp
 from .engines.mupdf import fill_with_mupdf
 from .engines.plan import FillPlan
-from .test_fill_matrix import filled  # noqa: F401  (shared fixture)
 
 RISKY = {  # texts a spreadsheet would otherwise run as formulas
     ("A", 1, "action"): '=HYPERLINK("http://example.invalid","click")',
@@ -72,7 +71,7 @@ def _older_version(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def mixed_folder(tmp_path_factory, filled, booklet_pdf):  # noqa: F811
+def mixed_folder(tmp_path_factory, filled, booklet_pdf):
     root = tmp_path_factory.mktemp("returned")
     work = tmp_path_factory.mktemp("work")
     (root / "school one").mkdir()
@@ -276,7 +275,7 @@ def test_same_inputs_give_identical_outputs(harvested, mixed_folder, tmp_path):
     assert _checksums(again) == _checksums(out)
 
 
-def test_a_new_harvest_replaces_the_old_one_whole(tmp_path, filled):  # noqa: F811
+def test_a_new_harvest_replaces_the_old_one_whole(tmp_path, filled):
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
@@ -289,7 +288,7 @@ def test_a_new_harvest_replaces_the_old_one_whole(tmp_path, filled):  # noqa: F8
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_refuses_a_folder_that_is_not_a_harvest(tmp_path, filled):  # noqa: F811
+def test_refuses_a_folder_that_is_not_a_harvest(tmp_path, filled):
     precious = tmp_path / "documents"
     precious.mkdir()
     (precious / "thesis.docx").write_text("years of work")
@@ -299,7 +298,7 @@ def test_refuses_a_folder_that_is_not_a_harvest(tmp_path, filled):  # noqa: F811
     assert [p.name for p in precious.iterdir()] == ["thesis.docx"]
 
 
-def test_files_of_ones_own_in_an_old_harvest_are_never_deleted(tmp_path, filled):  # noqa: F811
+def test_files_of_ones_own_in_an_old_harvest_are_never_deleted(tmp_path, filled):
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copyfile(filled["mupdf"], folder / "one.pdf")
@@ -323,7 +322,7 @@ def test_a_folder_with_no_pdf_is_a_usage_error(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_clashing_paths_stay_apart_and_a_file_is_read_once(tmp_path, filled):  # noqa: F811
+def test_clashing_paths_stay_apart_and_a_file_is_read_once(tmp_path, filled):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
@@ -337,7 +336,7 @@ def test_clashing_paths_stay_apart_and_a_file_is_read_once(tmp_path, filled):  #
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="signals to a process group are a Unix feature")
-def test_an_interrupted_run_stops_its_workers_and_keeps_the_old_harvest(tmp_path, filled):  # noqa: F811
+def test_an_interrupted_run_stops_its_workers_and_keeps_the_old_harvest(tmp_path, filled):
     import signal
     import subprocess
     import time
@@ -372,7 +371,7 @@ def test_usage_errors_exit_2(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes exist only on Unix")
-def test_a_file_that_hangs_is_stopped_and_the_batch_goes_on(tmp_path, filled):  # noqa: F811
+def test_a_file_that_hangs_is_stopped_and_the_batch_goes_on(tmp_path, filled):
     folder = tmp_path / "in"
     folder.mkdir()
     os.mkfifo(folder / "a-stuck.pdf")  # opening it blocks for ever, like a dead network share
@@ -383,7 +382,7 @@ def test_a_file_that_hangs_is_stopped_and_the_batch_goes_on(tmp_path, filled):  
     assert [(r["file"], r["kind"]) for r in rows] == [("a-stuck.pdf", "timeout")]
 
 
-def test_names_print_safely_on_a_narrow_console(tmp_path, filled):  # noqa: F811
+def test_names_print_safely_on_a_narrow_console(tmp_path, filled):
     folder = tmp_path / "Łódź 陳"
     folder.mkdir()
     shutil.copyfile(filled["mupdf"], folder / "Zoë 陳.pdf")
@@ -400,7 +399,7 @@ def test_names_print_safely_on_a_narrow_console(tmp_path, filled):  # noqa: F811
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are a Unix feature")
-def test_progress_bar_on_a_terminal_only(tmp_path, filled):  # noqa: F811
+def test_progress_bar_on_a_terminal_only(tmp_path, filled):
     import pty
     import subprocess
 
