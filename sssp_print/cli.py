@@ -47,8 +47,11 @@ def validate(framework: Path | None) -> None:
     """Check a framework YAML file (the shipped SSSP when none is given)."""
     from .content import load_framework
 
+    from .layout import check_glyphs
+
     try:
         fw = load_framework(framework)
+        check_glyphs(fw, _fonts_for(fw, framework, ()))
     except SsspError as exc:
         _fail(str(exc))
     count = sum(1 for _ in fw.items())
@@ -79,12 +82,15 @@ def build(
 ) -> None:
     """Build a PDF booklet from a framework YAML file."""
     from .content import load_framework
-    from .fonts import FontSet, chains_for, describe_missing
+    from .fonts import describe_missing
     from .impose import impose_booklet
     from .layout import PAPER_SIZES, layout_booklet
     from .pdf import render_booklet, write_atomically
 
     if imposition != "none":
+        source = click.get_current_context().get_parameter_source("edition")
+        if edition == "fillable" and source == click.core.ParameterSource.COMMANDLINE:
+            _fail("--imposition a5-booklet makes the print edition; leave out --edition fillable", code=2)
         edition = "print"
     suffix = {"none": "", "a5-booklet": "-a5-booklet"}[imposition] or (
         "-print" if edition == "print" else ""
@@ -94,19 +100,24 @@ def build(
         fw = load_framework(framework)
         log.info("loaded %s (%s %s)", fw.source, fw.id, fw.version)
         target = output or Path("build") / f"{fw.id}{suffix}.pdf"
-        chain = tuple(str(f) for f in font)
-        chosen = {s: chain for s in ("regular", "bold", "italic")} if font else fw.font
-        base = Path(fw.source).parent if framework else None
-        fonts = FontSet(chains_for(chosen, base) if chosen else None)
+        fonts = _fonts_for(fw, framework, font)
         # The owner field holds one line: fold any line breaks to spaces.
         owner = " ".join(owner.split())
         page_paper = {"a4": "a5", "letter": "half-letter"}[paper] if imposition != "none" else paper
         booklet = layout_booklet(fw, paper=page_paper, fonts=fonts, owner=owner, edition=edition)
         log.info("laid out %d pages", len(booklet.pages))
         data = render_booklet(booklet, fonts=fonts, date=date)
+        pages = f"{len(booklet.pages)} pages"
         if imposition != "none":
             width, height = PAPER_SIZES[paper]
-            data = impose_booklet(data, sheet_size=(height, width))
+            marks = [
+                (mark.title, mark.level, index)
+                for index, page in enumerate(booklet.pages)
+                for mark in page.bookmarks
+            ]
+            data = impose_booklet(data, sheet_size=(height, width), bookmarks=marks)
+            sheets = -(-len(booklet.pages) // 4)
+            pages += f" on {sheets} sheets, printed on both sides"
         if fonts.missing:
             log.warning(
                 "no font in the booklet's font chain has these characters, "
@@ -117,7 +128,17 @@ def build(
         _fail(str(exc))
     except OSError as exc:
         _fail(f"{target}: cannot write the PDF ({exc.strerror})")
-    click.echo(f"{target}: {len(booklet.pages)} pages, {len(data) // 1024} KB", err=True)
+    click.echo(f"{target}: {pages}, {len(data) // 1024} KB", err=True)
+
+
+def _fonts_for(fw, framework: Path | None, font: tuple[Path, ...]):
+    """The fonts a build uses: --font, else the framework's font:, else ours."""
+    from .fonts import FontSet, chains_for
+
+    chain = tuple(str(f) for f in font)
+    chosen = {s: chain for s in ("regular", "bold", "italic")} if font else fw.font
+    base = Path(fw.source).parent if framework else None
+    return FontSet(chains_for(chosen, base) if chosen else None)
 
 
 @main.command()

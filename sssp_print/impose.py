@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 import pikepdf
+from pikepdf import Array, Dictionary, Name
 
 from .pdf import save_bytes
 
@@ -32,29 +33,57 @@ def saddle_stitch_order(page_count: int) -> list[tuple[int | None, int | None]]:
     ]
 
 
-def impose_booklet(data: bytes, sheet_size: tuple[float, float]) -> bytes:
+def impose_booklet(
+    data: bytes,
+    sheet_size: tuple[float, float],
+    bookmarks: list[tuple[str, int, int]] = (),
+) -> bytes:
     """Lay half-size pages two by two on landscape sheets of ``sheet_size``.
 
     Each page sits in the middle of its half of the sheet (an A5 page is a
-    hair narrower than half an A4 sheet).
+    hair narrower than half an A4 sheet). ``bookmarks`` (title, level, 0-based
+    page) become the outline, each pointing at the side that carries its page.
     """
     sheet_w, sheet_h = sheet_size
     with pikepdf.open(io.BytesIO(data)) as source, pikepdf.new() as sheets:
         first = source.pages[0].mediabox
         page_w, page_h = float(first[2]) - float(first[0]), float(first[3]) - float(first[1])
         forms = [sheets.copy_foreign(page.as_form_xobject()) for page in source.pages]
-        for left, right in saddle_stitch_order(len(source.pages)):
+        side_of: dict[int, int] = {}
+        for side, (left, right) in enumerate(saddle_stitch_order(len(source.pages))):
             sheet = sheets.add_blank_page(page_size=(sheet_w, sheet_h))
+            # Resources and drawing written out by hand, with fixed names, so
+            # that the same booklet always gives the same bytes.
+            xobjects = Dictionary()
+            content = []
             for slot, number in enumerate((left, right)):
                 if number is None:
                     continue
+                side_of[number - 1] = side
+                name = f"/Page{number}"
+                xobjects[name] = forms[number - 1]
                 x = slot * sheet_w / 2 + (sheet_w / 2 - page_w) / 2
                 y = (sheet_h - page_h) / 2
-                sheet.add_overlay(forms[number - 1], pikepdf.Rectangle(x, y, x + page_w, y + page_h))
-        info = source.docinfo
-        for key in ("/Title", "/Author", "/Subject", "/Keywords", "/Creator"):
-            if key in info:
-                sheets.docinfo[key] = info[key]
-        if "/Lang" in source.Root:
-            sheets.Root.Lang = source.Root.Lang
+                content.append(f"q 1 0 0 1 {x:.3f} {y:.3f} cm {name} Do Q")
+            sheet.obj.Resources = Dictionary(XObject=xobjects)
+            sheet.obj.Contents = sheets.make_stream("\n".join(content).encode("ascii"))
+
+        for key, value in source.docinfo.items():
+            sheets.docinfo[key] = value
+        for key in ("/Lang",):
+            if key in source.Root:
+                sheets.Root[key] = source.Root[key]
+        _add_outline(sheets, bookmarks, side_of)
+        sheets.Root.PageMode = Name.UseOutlines
+        sheets.Root.OpenAction = Array([sheets.pages[0].obj, Name.FitH, sheet_h])
         return save_bytes(sheets)
+
+
+def _add_outline(pdf: pikepdf.Pdf, bookmarks, side_of: dict[int, int]) -> None:
+    with pdf.open_outline() as outline:
+        parents: list[list] = [outline.root]
+        for title, level, page in bookmarks:
+            item = pikepdf.OutlineItem(title, side_of.get(page, 0))
+            del parents[level + 1:]
+            parents[min(level, len(parents) - 1)].append(item)
+            parents.append(item.children)

@@ -541,12 +541,14 @@ def _contents_pages(
         )
         entry(title, BOLD, 0, section_pages[section.id], f"section:{section.id}")
         for area in section.areas:
-            entry(_area_heading(area), REGULAR, 14, area_pages[area.id], f"area:{area.id}")
+            entry(_area_heading(area, labels), REGULAR, 14, area_pages[area.id], f"area:{area.id}")
     return flow.pages
 
 
-def _area_heading(area: Area) -> str:
-    return f"{area.number}. {area.title}" if area.number else area.title
+def _area_heading(area: Area, labels: dict[str, str]) -> str:
+    if not area.number:
+        return area.title
+    return labels["numbered"].format(number=area.number, title=area.title)
 
 
 def _lay_out_body(flow: _Flow) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
@@ -559,7 +561,7 @@ def _lay_out_body(flow: _Flow) -> tuple[dict[str, tuple[int, int]], dict[str, tu
         )
         section_first = None
         for area_index, area in enumerate(section.areas):
-            flow.header = f"{section_title}  ·  {_area_heading(area)}"
+            flow.header = f"{section_title}  ·  {_area_heading(area, fw.labels)}"
             flow.new_page()
             first = len(flow.pages)
             if area_index == 0:
@@ -568,8 +570,8 @@ def _lay_out_body(flow: _Flow) -> tuple[dict[str, tuple[int, int]], dict[str, tu
                 flow.bookmark(section_title, 0, f"section:{section.id}")
                 flow.paragraph(section.title, BOLD, 20, 26)
                 flow.y -= 10
-            flow.bookmark(_area_heading(area), 1, f"area:{area.id}")
-            flow.paragraph(_area_heading(area), BOLD, 15, 20)
+            flow.bookmark(_area_heading(area, fw.labels), 1, f"area:{area.id}")
+            flow.paragraph(_area_heading(area, fw.labels), BOLD, 15, 20)
             flow.y -= 4
             rates_itself = len(area.items) == 1 and area.items[0].id == area.id
             for item in area.items:
@@ -752,7 +754,7 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
         wrap(flow.fonts, c.label, BOLD, HEADER_SIZE, w - 2 * CELL_PAD) for c, x, w in columns
     ]
     header_h = max(len(h) for h in header_lines) * BODY_LEADING + 2 * CELL_PAD
-    title = labels["action_plan_title"].format(plan=labels["action_plan"], area=_area_heading(area))
+    title = labels["action_plan_title"].format(plan=labels["action_plan"], area=_area_heading(area, fw.labels))
     title_lines = wrap(flow.fonts, title, BOLD, 11.5, flow.width)
     title_h = len(title_lines) * 15 + 8
 
