@@ -197,6 +197,27 @@ def wrap(fonts: FontSet, text: str, style: str, size: float, width: float) -> li
     return lines
 
 
+def _cut_word(fonts: FontSet, word: str, style: str, size: float, width: float) -> tuple[str, str]:
+    """Split a word wider than the line: (what fits, the rest).
+
+    Between letters the cut gets a hyphen and leaves at least three letters
+    on each side where it can, so "communication" becomes "communica-" and
+    "tion" rather than "communicatio" and "n".
+    """
+    def fits(cut: int) -> bool:
+        hyphen = "-" if word[cut - 1].isalpha() and word[cut].isalpha() else ""
+        return fonts.width(word[:cut] + hyphen, style, size) <= width
+
+    cut = len(word) - 1
+    while cut > 1 and not fits(cut):
+        cut -= 1
+    tail = len(word.rstrip(".,;:!?)”’"))  # punctuation goes with the last letters
+    if cut > tail - 3 and tail - 3 >= 3:
+        cut = tail - 3
+    hyphen = "-" if word[cut - 1].isalpha() and word[cut].isalpha() else ""
+    return word[:cut] + hyphen, word[cut:]
+
+
 def _wrap_paragraph(
     fonts: FontSet, text: str, style: str, size: float, width: float
 ) -> list[str]:
@@ -215,13 +236,9 @@ def _wrap_paragraph(
         if current.strip():
             lines.append(current.rstrip())
         current = ""
-        # A word wider than the line is cut between characters.
         while fonts.width(token, style, size) > width and len(token) > 1:
-            cut = len(token) - 1
-            while cut > 1 and fonts.width(token[:cut], style, size) > width:
-                cut -= 1
-            lines.append(token[:cut])
-            token = token[cut:]
+            head, token = _cut_word(fonts, token, style, size, width)
+            lines.append(head)
         current = token
     if current.strip() or not lines:
         lines.append(current.rstrip())
@@ -586,7 +603,9 @@ def _column_geometry(flow: _Flow) -> list[tuple[float, float]]:
     """(x, width) of each level column; an empty level-0 column is narrow."""
     fw = flow.fw
     level_zero_used = any(0 in item.levels for item in fw.items())
-    shares = [1.0 if (s.level > 0 or level_zero_used) else 0.5 for s in fw.scale]
+    # An empty level-0 column needs room only for its header and tick box.
+    empty_share = 0.5 if flow.width > 400 else 0.36
+    shares = [1.0 if (s.level > 0 or level_zero_used) else empty_share for s in fw.scale]
     unit = flow.width / sum(shares)
     columns, x = [], flow.left
     for share in shares:
@@ -658,10 +677,21 @@ def _lay_out_item(flow: _Flow, item: Item, show_heading: bool) -> None:
         flow.y -= 4
 
     # The rubric, continued on as many pages as it needs, header repeated.
+    # A break never leaves fewer than MIN_CARRY lines for the next page, so
+    # the tick rows there always follow some of their rubric.
     remaining = cells
+    segment = 0
     while True:
+        if segment:
+            flow.new_page()
+            flow.y -= 2
+            flow.add(Text(flow.left, flow.y - 9, fw.labels["continued"].format(item=item.display_name), BOLD, 9, gray=0.35))
+            flow.y -= 14
+        room = _rubric_room(remaining, flow.space_left() - header_h - 2 * CELL_PAD, ticks_h)
+        segment += 1
+        if room is None:
+            continue
         _header_row(flow, columns)
-        room = flow.space_left() - 2 * CELL_PAD
         taken, rest = zip(*(_take(c, room) for c in remaining))
         finished = not any(rest)
         height = (max(_height(t) for t in taken) if finished else room) + 2 * CELL_PAD
@@ -680,14 +710,33 @@ def _lay_out_item(flow: _Flow, item: Item, show_heading: bool) -> None:
         remaining = list(rest)
         if finished:
             break
-        flow.new_page()
 
-    if flow.space_left() < ticks_h:
-        flow.new_page()
-        _header_row(flow, columns)
     for moment in fw.moments:
         _lay_out_tick_row(flow, item, moment, columns)
     flow.y -= 10
+
+
+MIN_CARRY = 3 * BODY_LEADING  # the least rubric text carried to a new page
+MIN_KEEP = 3 * BODY_LEADING   # the least rubric text worth leaving on a page
+
+
+def _rubric_room(
+    remaining: list[list[_CellLine]], room: float, after: float
+) -> float | None:
+    """How much rubric text to place here; None to place none and turn over.
+
+    Everything goes here if it fits with the tick rows (``after``) below it.
+    Otherwise the break leaves at least MIN_CARRY for the next page, so the
+    tick rows never stand alone there.
+    """
+    full = max(_height(c) for c in remaining)
+    if full + 2 * CELL_PAD + after <= room + 2 * CELL_PAD:
+        return room
+    if full <= room:  # the text fits, but the tick rows would not
+        room = full - min(full, MIN_CARRY)
+    else:
+        room = min(room, full - MIN_CARRY)
+    return room if room >= MIN_KEEP else None
 
 
 def _lay_out_tick_row(flow: _Flow, item: Item, moment, columns) -> None:

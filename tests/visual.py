@@ -45,18 +45,10 @@ def _first_page(data: bytes, wanted) -> int:
     return next(page.number for page in doc if wanted(page))
 
 
-def _starts_with_table(page: pymupdf.Page) -> bool:
-    """The body opens with a level header and rubric text under it: a rubric
-    carried over from the page before."""
-    words = sorted(
-        (w for w in page.get_text("words") if 50 < w[1] < page.rect.height - 40),
-        key=lambda w: (round(w[1]), w[0]),
-    )
-    if page.number < 2 or not words or words[0][4] != "Pre":
-        return False
-    header_bottom = words[0][3] + 14
-    ticks = next((w[1] for w in words if w[4] == "Beginning"), page.rect.height)
-    return any(header_bottom < w[1] < ticks for w in words)
+def _carries_rubric_over(page: pymupdf.Page) -> bool:
+    """The page opens with a rubric carried over from the page before."""
+    first_lines = page.get_text().split("\n")[:3]
+    return page.number > 1 and any(line.endswith(", continued") for line in first_lines)
 
 
 def chosen_pages() -> dict[str, Image.Image]:
@@ -70,7 +62,7 @@ def chosen_pages() -> dict[str, Image.Image]:
         "cover": _render(fillable, 0),
         "contents": _render(fillable, 1),
         "action-table": _render(fillable, _first_page(fillable, lambda p: p.get_text().startswith("Action plan"))),
-        "rubric-continued": _render(small_print, _first_page(small_print, _starts_with_table)),
+        "rubric-continued": _render(small_print, _first_page(small_print, _carries_rubric_over)),
         "imposed-sheet": _render(imposed, 1),
     }
 
