@@ -1,10 +1,11 @@
-"""The field naming scheme: framework ids -> PDF field names and back.
+"""The field naming scheme: framework ids -> PDF field names and their meanings.
 
 Builder and reader both import this module, so a name is made in one place
 only. Names are flat (no hierarchy): PDF readers treat a period as a level
 separator, so none is ever used, and framework ids cannot contain one. The
-parts are joined with ':' which ids cannot contain either, so a name splits
-back into its parts without ambiguity.
+parts are joined with ':', which ids cannot contain either, so no two items
+ever share a name. The reader does not parse names: each booklet stores the
+meaning of every field (``FieldMeaning``) in its own map.
 
     owner                       the "This book belongs to" field
     level:<item>:<moment>       a radio group, on-states "0".."n" (the level)
@@ -74,19 +75,3 @@ def parse_level_state(state: str) -> int | None:
     """A button state or group value -> the level, or None for off/unknown."""
     state = state.lstrip("/")
     return int(state) if state.isdigit() else None
-
-
-def meaning_of(name: str) -> FieldMeaning | None:
-    """Read a field name back into its meaning; None if it is not one of ours.
-
-    The reader prefers the map stored in the booklet; this is the fallback
-    for a booklet whose map was stripped by some tool.
-    """
-    parts = name.split(SEPARATOR)
-    if parts == [OWNER]:
-        return FieldMeaning(OWNER)
-    if len(parts) == 3 and parts[0] in (LEVEL, CLEAR):
-        return FieldMeaning(parts[0], item=parts[1], moment=parts[2])
-    if len(parts) == 4 and parts[0] == ACTION and parts[2].isdigit():
-        return FieldMeaning(ACTION, table=parts[1], row=int(parts[2]), column=parts[3])
-    return None

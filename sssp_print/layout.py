@@ -14,7 +14,7 @@ from typing import Iterator
 from . import fieldnames
 from .content import Area, Framework, Item, Statement
 from .errors import BookletError
-from .fonts import BOLD, ITALIC, REGULAR, FontSet
+from .fonts import BOLD, REGULAR, FontSet
 
 PAPER_SIZES = {
     "a4": (595.28, 841.89),
