@@ -166,6 +166,7 @@ class _Workers:
         context = multiprocessing.get_context("spawn" if sys.platform == "win32" else "fork")
         self.context = context
         self.timeout = timeout
+        self.jobs = jobs
         self.tasks = context.Queue()
         self.results = context.Queue()
         self.processes: dict[int, Any] = {}
@@ -178,8 +179,16 @@ class _Workers:
         self.processes[process.pid] = process
 
     def run(self, paths: list[str], done: Callable[[int, dict], None]) -> None:
-        for index, path in enumerate(paths):
-            self.tasks.put((index, path))
+        # Tasks are handed out a few at a time, so that an interrupted run
+        # has nothing queued up to wait for.
+        queued = 0
+
+        def hand_out() -> None:
+            nonlocal queued
+            while queued < len(paths) and queued - len(finished) < 2 * self.jobs:
+                self.tasks.put((queued, paths[queued]))
+                queued += 1
+
         running: dict[int, tuple[int, float]] = {}  # pid -> (task index, started)
         finished: set[int] = set()
         last_event = time.monotonic()
@@ -188,6 +197,9 @@ class _Workers:
             if index not in finished:  # a stopped worker's late answer is dropped
                 finished.add(index)
                 done(index, result)
+                hand_out()
+
+        hand_out()
 
         while len(finished) < len(paths):
             try:
@@ -223,16 +235,23 @@ class _Workers:
 
             # A worker that died before it could say which file it had taken.
             if not running and now - last_event > self.timeout + 5:
-                for index in range(len(paths)):
+                for index in range(queued):
                     finish(index, {"error": ("unreadable", "the reader stopped on this file; not read")})
 
-    def close(self) -> None:
-        for _ in self.processes:
-            self.tasks.put(None)
+    def close(self, interrupted: bool = False) -> None:
+        """Let the workers finish (or, when interrupted, end them now)."""
+        if not interrupted:
+            for _ in self.processes:
+                self.tasks.put(None)
         for process in self.processes.values():
+            if interrupted:
+                process.kill()
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
+        # Nothing left to read these queues: do not wait for their pipes at exit.
+        self.tasks.cancel_join_thread()
+        self.results.cancel_join_thread()
 
 
 # -- checks across the batch --------------------------------------------------
@@ -250,11 +269,11 @@ def _batch_problems(outcomes: list[Outcome], reference: dict[str, str] | None) -
     by_content: dict[str, list[Outcome]] = {}
     by_booklet: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
+        answers = outcome.answers
+        if answers is None:  # only booklets that were read can be returned twice
+            continue
         if outcome.sha256:
             by_content.setdefault(outcome.sha256, []).append(outcome)
-        answers = outcome.answers
-        if answers is None:
-            continue
         booklet_id = answers.get("booklet_id")
         if booklet_id:
             by_booklet.setdefault(booklet_id, []).append(outcome)
@@ -528,15 +547,17 @@ def harvest(
             log.info("%s: not read (%s)", outcome.source.file, outcome.error[0])
         else:
             outcome.answers = result["answers"]
-            log.info("%s: read, %d warning(s)", outcome.source.file, len(outcome.answers["warnings"]))
+            log.info("%s: read", outcome.source.file)
         if progress:
             progress(1)
 
     workers = _Workers(max(1, jobs), timeout)
     try:
         workers.run([str(s.path) for s in sources], done)
-    finally:
-        workers.close()
+    except BaseException:
+        workers.close(interrupted=True)
+        raise
+    workers.close()
 
     for outcome in outcomes:
         if outcome.error:
