@@ -343,19 +343,22 @@ def test_an_interrupted_run_stops_its_workers_and_keeps_the_old_harvest(tmp_path
 
     folder = tmp_path / "in"
     folder.mkdir()
-    for n in range(120):
-        shutil.copyfile(filled["mupdf"], folder / f"{n:03}.pdf")
+    shutil.copyfile(filled["mupdf"], folder / "0000.pdf")
+    for n in range(1, 3000):  # far more than the run can read before the signal
+        os.link(folder / "0000.pdf", folder / f"{n:04}.pdf")
     out = tmp_path / "out"
-    assert run_sssp("harvest", folder / "000.pdf", "--out", out).returncode == 0
+    assert run_sssp("harvest", folder / "0000.pdf", "--out", out).returncode == 0
     before = _checksums(out)
 
     process = subprocess.Popen(
         [sys.executable, "-m", "sssp_print", "harvest", str(folder), "--out", str(out), "--jobs", "2"],
         stderr=subprocess.PIPE, start_new_session=True,
     )
-    time.sleep(1.0)
+    time.sleep(2.0)
     process.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
     _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - signalled < 5, "the run took too long to stop"
     assert process.returncode == 130, stderr
     assert b"Traceback" not in stderr and b"interrupted" in stderr
     assert _checksums(out) == before
