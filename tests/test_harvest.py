@@ -358,7 +358,7 @@ def test_an_interrupted_run_stops_its_workers_and_keeps_the_old_harvest(tmp_path
     process.send_signal(signal.SIGTERM)
     signalled = time.monotonic()
     _, stderr = process.communicate(timeout=60)
-    assert time.monotonic() - signalled < 5, "the run took too long to stop"
+    assert time.monotonic() - signalled < 30, "the run did not stop when told to"
     assert process.returncode == 130, stderr
     assert b"Traceback" not in stderr and b"interrupted" in stderr
     assert _checksums(out) == before
