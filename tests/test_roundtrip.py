@@ -8,82 +8,17 @@ import pymupdf
 import pytest
 
 from .conftest import run_sssp
+from .engines.mupdf import fill_with_mupdf
+from .engines.plan import FillPlan
 
-OWNER = "Zoë Łukasz-Ærø 陳大文 🙂"
-LONG_NOTE = ("Κάθε Δευτέρα 陳大文 visits the SMC; emoji 📚✅. " * 14).strip()
-
-# (item, moment) -> the levels clicked one after another; None clears.
-CLICKS = {
-    ("C1", "begin"): [1, 3],
-    ("C1", "end"): [2, 4, 4],
-    ("C3", "begin"): [2, None],
-    ("C9", "begin"): [0],
-    ("C18", "end"): [1],
-    ("I5", "end"): [4, 2],
-}
-CELLS = {
-    ("A", 1, "action"): "Meet the SENCO network.\nThen share notes with staff.",
-    ("A", 1, "by_whom"): "Ærø & Zoë",
-    ("A", 1, "by_when"): "2027-03-01",
-    ("A", 3, "notes"): "Second line below\nthird line\n\nafter a blank line",
-    ("I3", 5, "notes"): LONG_NOTE,
-    ("G", 2, "action"): "=SUM(A1) is plain text here",
-}
-
-
-def _fill_with_mupdf(source, target, incremental: bool) -> None:
-    doc = pymupdf.open(source)
-    for page in doc:
-        for widget in page.widgets():
-            name = widget.field_name
-            if name == "owner":
-                widget.field_value = OWNER
-                widget.update()
-            elif name.startswith("action:"):
-                _, table, row, column = name.split(":")
-                value = CELLS.get((table, int(row), column))
-                if value is not None:
-                    widget.field_value = value
-                    widget.update()
-    # Radio clicks happen in order, one click at a time, like a person.
-    for (item, moment), clicks in CLICKS.items():
-        for level in clicks:
-            for page in doc:
-                for widget in page.widgets():
-                    if widget.field_name != f"level:{item}:{moment}":
-                        continue
-                    # MuPDF turns a button on for any true value (even "Off"),
-                    # and False on one button clears the whole group.
-                    if level is None:
-                        widget.field_value = False
-                        widget.update()
-                    elif widget.on_state() == str(level):
-                        widget.field_value = True
-                        widget.update()
-    if incremental:
-        doc.save(target) if source != target else doc.saveIncr()
-    else:
-        doc.save(target, garbage=3, deflate=True)
-    doc.close()
-
-
-def _expected_ratings(framework):
-    ratings = {i.id: {m.id: None for m in framework.moments} for i in framework.items()}
-    for (item, moment), clicks in CLICKS.items():
-        ratings[item][moment] = clicks[-1]
-    return ratings
-
-
-def _expected_actions(framework):
-    actions = {area.id: [] for area in framework.areas()}
-    rows = {}
-    for (table, row, column), text in CELLS.items():
-        rows.setdefault((table, row), {})[column] = text
-    for (table, row), cells in sorted(rows.items(), key=lambda kv: kv[0][1]):
-        actions[table].append(
-            {"row": row, **{c.id: cells.get(c.id) for c in framework.action_table.columns}}
-        )
-    return actions
+# Levels changed and cleared, long and multi-line text in several scripts, and
+# a cell that a spreadsheet would take for a formula.
+PLAN = FillPlan(
+    cells={
+        **FillPlan().cells,
+        ("G", 2, "action"): "=SUM(A1) is plain text here",
+    }
+)
 
 
 @pytest.mark.parametrize("incremental", [False, True], ids=["full-save", "incremental-save"])
@@ -91,9 +26,9 @@ def test_mupdf_filled_booklet_reads_back_exactly(tmp_path, booklet_pdf, framewor
     filled = tmp_path / "filled.pdf"
     if incremental:
         filled.write_bytes(booklet_pdf.read_bytes())
-        _fill_with_mupdf(filled, filled, incremental=True)
+        fill_with_mupdf(filled, filled, PLAN, incremental=True)
     else:
-        _fill_with_mupdf(booklet_pdf, filled, incremental=False)
+        fill_with_mupdf(booklet_pdf, filled, PLAN)
 
     out = tmp_path / "answers.json"
     result = run_sssp("read", filled, "-o", out)
@@ -105,15 +40,15 @@ def test_mupdf_filled_booklet_reads_back_exactly(tmp_path, booklet_pdf, framewor
         "id": "sssp", "version": framework.version, "content_hash": framework.content_hash,
     }
     assert answers["booklet_id"] is None and answers["participant_id"] is None
-    assert answers["owner"] == OWNER
-    assert answers["ratings"] == _expected_ratings(framework)
-    assert answers["actions"] == _expected_actions(framework)
+    assert answers["owner"] == PLAN.owner
+    assert answers["ratings"] == PLAN.expected_ratings(framework)
+    assert answers["actions"] == PLAN.expected_actions(framework)
     assert answers["warnings"] == []
     for moments in answers["ratings"].values():
         assert all(v is None or type(v) is int for v in moments.values())
 
     # stdout gives the same JSON, and no typed text leaks into the logs.
-    result = run_sssp("read", filled)
+    result = run_sssp("-v", "read", filled)
     assert json.loads(result.stdout.decode("utf-8")) == answers
     assert "Zoë" not in result.stderr.decode("utf-8", "replace")
 
