@@ -7,6 +7,7 @@ this module so that what it measures is what the PDF draws.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,7 +52,9 @@ class _Face:
 
 @lru_cache(maxsize=None)
 def _face(path: str) -> _Face:
-    name = "sssp-" + Path(path).stem
+    # reportlab keeps one registry for the process: two files of the same
+    # name in different folders must not take each other's place.
+    name = f"sssp-{Path(path).stem}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
     log.debug("loading font %s", Path(path).name)
     try:
         font = TTFont(name, path)
