@@ -139,6 +139,15 @@ class FontSet:
                 runs.append((face.name, char))
         return runs
 
+    def needs_faux_bold(self, font_name: str) -> bool:
+        """True when a bold run falls to a face that is not bold at all.
+
+        Fonts such as Droid Sans Fallback come in one weight; their bold
+        text is drawn with a thin outline around the glyphs instead.
+        """
+        regular = {self._face_at(REGULAR, i).name for i in range(len(self.chains[REGULAR]))}
+        return font_name in regular
+
     def lacks(self, char: str, style: str) -> bool:
         """True when no font of the style's chain has the character."""
         return not char.isspace() and self._face_for(char, style) is None

@@ -26,7 +26,7 @@ from pikepdf import Array, Dictionary, Name, String
 from reportlab.pdfgen.canvas import Canvas
 
 from . import __version__
-from .fonts import REGULAR, FontSet
+from .fonts import BOLD, REGULAR, FontSet
 from .identity import IDENTITY_KEY, booklet_identity
 from .layout import (
     FILLABLE,
@@ -234,8 +234,9 @@ def _paint_page(canvas: Canvas, ops: list, fonts: FontSet) -> None:
     texts = [op for op in ops if isinstance(op, Text)]
     if not texts:
         return
+    canvas.setLineWidth(0.3)  # the outline of faux bold text, below
     text = canvas.beginText()
-    font, fill = None, None
+    font, fill, outline = None, None, False
     for op in texts:
         x = op.x
         if op.align != "left":
@@ -243,12 +244,17 @@ def _paint_page(canvas: Canvas, ops: list, fonts: FontSet) -> None:
             x -= width if op.align == "right" else width / 2
         if op.gray != fill:
             text.setFillGray(op.gray)
+            text.setStrokeGray(op.gray)
             fill = op.gray
         text.setTextOrigin(x, op.y)
         for font_name, part in fonts.runs(op.text, op.style):
             if (font_name, op.size) != font:
                 text.setFont(font_name, op.size)
                 font = (font_name, op.size)
+            bold = op.style == BOLD and fonts.needs_faux_bold(font_name)
+            if bold != outline:
+                text.setTextRenderMode(2 if bold else 0)  # 2: fill, then stroke
+                outline = bold
             text.textOut(part)
     canvas.drawText(text)
 

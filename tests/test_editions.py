@@ -170,3 +170,18 @@ def test_a_font_without_the_content_characters_stops_the_build(tmp_path):
     assert "no glyph for U+" in stderr and "sssp-zh-hant-sample.yaml" in stderr
     assert "first used in title" in stderr
     assert not out.exists()
+
+
+def test_a_font_with_one_weight_gets_a_drawn_bold(tmp_path, booklet_pdf):
+    """Droid Sans Fallback has no bold: Chinese headings are outlined to look bold."""
+    def render_modes(path) -> set[bytes]:
+        with pikepdf.open(path) as pdf:
+            return {
+                mode
+                for page in pdf.pages
+                for mode in re.findall(rb"\b([0-7]) Tr\b", page.Contents.read_bytes())
+            }
+
+    chinese = _build(tmp_path, ZH)
+    assert b"2" in render_modes(chinese.name)
+    assert b"2" not in render_modes(booklet_pdf)  # DejaVu has a real bold
