@@ -614,14 +614,22 @@ def _column_geometry(flow: _Flow) -> list[tuple[float, float]]:
     return columns
 
 
-def _header_row(flow: _Flow, columns: list[tuple[float, float]]) -> float:
-    """Draw the level header row at the cursor; returns its height."""
-    fw = flow.fw
-    cells = [
-        wrap(flow.fonts, fw.labels["level_header"].format(label=s.label, level=s.level),
+def _header_cells(flow: _Flow, columns: list[tuple[float, float]]) -> list[list[str]]:
+    """The level header labels, wrapped to their columns."""
+    return [
+        wrap(flow.fonts, flow.fw.labels["level_header"].format(label=s.label, level=s.level),
              BOLD, HEADER_SIZE, w - 2 * CELL_PAD)
-        for s, (x, w) in zip(fw.scale, columns)
+        for s, (x, w) in zip(flow.fw.scale, columns)
     ]
+
+
+def _header_height(flow: _Flow, columns: list[tuple[float, float]]) -> float:
+    return max(len(c) for c in _header_cells(flow, columns)) * BODY_LEADING + 2 * CELL_PAD
+
+
+def _header_row(flow: _Flow, columns: list[tuple[float, float]]) -> None:
+    """Draw the level header row at the cursor."""
+    cells = _header_cells(flow, columns)
     height = max(len(c) for c in cells) * BODY_LEADING + 2 * CELL_PAD
     top = flow.y
     for lines, (x, w) in zip(cells, columns):
@@ -629,16 +637,6 @@ def _header_row(flow: _Flow, columns: list[tuple[float, float]]) -> float:
         for i, line in enumerate(lines):
             flow.add(Text(x + w / 2, top - CELL_PAD - (i + 1) * BODY_LEADING + 2.5, line, BOLD, HEADER_SIZE, align="center"))
     flow.y -= height
-    return height
-
-
-def _header_height(flow: _Flow, columns: list[tuple[float, float]]) -> float:
-    fw = flow.fw
-    return max(
-        len(wrap(flow.fonts, fw.labels["level_header"].format(label=s.label, level=s.level),
-                 BOLD, HEADER_SIZE, w - 2 * CELL_PAD))
-        for s, (x, w) in zip(fw.scale, columns)
-    ) * BODY_LEADING + 2 * CELL_PAD
 
 
 def _lay_out_item(flow: _Flow, item: Item, show_heading: bool) -> None:
