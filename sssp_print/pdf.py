@@ -19,7 +19,9 @@ import os
 import re
 import tempfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -27,6 +29,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from . import __version__
 from .fonts import BOLD, REGULAR, FontSet
+from .sfnt import slim_name_table
 from .identity import IDENTITY_KEY, booklet_identity
 from .layout import (
     FILLABLE,
@@ -60,10 +63,12 @@ def render_booklet(
 ) -> bytes:
     """Paint the pages and add the form; returns the finished PDF."""
     fonts = fonts or FontSet()
-    painted = _paint(booklet, fonts)
+    drawings = _appearance_drawings(booklet, fonts) if booklet.edition == FILLABLE else {}
+    painted = _paint(booklet, fonts, list(drawings.values()))
     with pikepdf.open(io.BytesIO(painted)) as pdf:
+        looks = _take_scratch_pages(pdf, len(booklet.pages), list(drawings))
         if booklet.edition == FILLABLE:
-            _add_form(pdf, booklet, fonts)
+            _add_form(pdf, booklet, looks)
         identity = booklet_identity(booklet, booklet_id, participant_id)
         payload = json.dumps(identity, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         stream = pikepdf.Stream(pdf, zlib.compress(payload.encode("utf-8"), 9))
@@ -85,18 +90,58 @@ def render_booklet(
             pdf.docinfo["/CreationDate"] = stamp
             pdf.docinfo["/ModDate"] = stamp
         retag_font_subsets(pdf)
+        _drop_needless_entries(pdf)
         pdf.remove_unreferenced_resources()
         return save_bytes(pdf)
+
+
+def _drop_needless_entries(pdf: pikepdf.Pdf) -> None:
+    """Entries reportlab writes that say nothing: procedure sets (obsolete
+    since PDF 1.4), empty transitions, a zero rotation, empty link texts."""
+    for page in pdf.pages:
+        for key in ("/Trans", "/Rotate"):
+            if key in page.obj and not page.obj[key]:
+                del page.obj[key]
+        resources = [page.obj.get("/Resources")]
+        for annot in page.obj.get("/Annots", []):
+            if annot.get("/Subtype") == Name.Link and annot.get("/Contents") == "":
+                del annot["/Contents"]
+            appearance = annot.get("/AP", {}).get("/N")
+            if isinstance(appearance, pikepdf.Stream):
+                resources.append(appearance.get("/Resources"))
+        for resource in resources:
+            if isinstance(resource, Dictionary) and "/ProcSet" in resource:
+                del resource["/ProcSet"]
+
+
+# Streams shorter than this are stored as they are: the filter entry and
+# zlib's header would make them longer, and forms hold hundreds of them.
+COMPRESS_FROM = 64
 
 
 def save_bytes(pdf: pikepdf.Pdf) -> bytes:
     """The PDF as this package writes every file: reproducibly, compressed,
     with a classic cross-reference table (PDFium's incremental saves of files
     with object streams have been seen to break qpdf)."""
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Stream):
+            continue
+        filters = obj.get("/Filter")
+        filters = [filters] if isinstance(filters, Name) else list(filters or [])
+        if obj.get("/Filter") == Name.FlateDecode or not set(filters) <= {Name.FlateDecode, Name.ASCII85Decode}:
+            continue
+        # reportlab wraps most of its streams in ASCII85, a quarter larger
+        # than needed.
+        data = obj.read_bytes()
+        if len(data) >= COMPRESS_FROM:
+            obj.write(zlib.compress(data, 9), filter=Name.FlateDecode)
+        elif filters:
+            obj.write(data)
     out = io.BytesIO()
     pdf.save(
         out,
-        compress_streams=True,
+        compress_streams=False,
+        stream_decode_level=pikepdf.StreamDecodeLevel.none,
         object_stream_mode=pikepdf.ObjectStreamMode.disable,
         deterministic_id=True,
     )
@@ -104,7 +149,8 @@ def save_bytes(pdf: pikepdf.Pdf) -> bytes:
 
 
 def retag_font_subsets(pdf: pikepdf.Pdf) -> None:
-    """Give every embedded font subset a tag of its own.
+    """Give every embedded font subset a tag of its own, and drop the
+    licence texts its ``name`` table carries (see ``sfnt``).
 
     reportlab names the first subset of a font ``AAAAAA+Name`` in every
     document it writes, so the pages and each imported appearance would
@@ -119,7 +165,12 @@ def retag_font_subsets(pdf: pikepdf.Pdf) -> None:
         descriptor = obj.get("/FontDescriptor")
         if not re.match(r"^/[A-Z]{6}\+", name) or descriptor is None or "/FontFile2" not in descriptor:
             continue
-        digest = hashlib.sha256(descriptor.FontFile2.read_raw_bytes()).digest()
+        program = descriptor.FontFile2
+        slim = slim_name_table(program.read_bytes())
+        if len(slim) != program.get("/Length1"):
+            program.write(zlib.compress(slim, 9), filter=Name.FlateDecode)
+            program.Length1 = len(slim)
+        digest = hashlib.sha256(slim).digest()
         tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
         renamed = Name(f"/{tag}+{name[8:]}")
         obj.BaseFont = renamed
@@ -168,7 +219,12 @@ def write_atomically(path: Path, data: bytes) -> None:
 # -- painting ---------------------------------------------------------------
 
 
-def _paint(booklet: Booklet, fonts: FontSet) -> bytes:
+def _paint(booklet: Booklet, fonts: FontSet, scratch: list[Drawing]) -> bytes:
+    """The booklet's pages, then one scratch page per appearance drawing.
+
+    Appearances are drawn on the same canvas as the pages so that they use
+    the same font subsets; a separate document would embed its own.
+    """
     fw = booklet.framework
     buffer = io.BytesIO()
     first = booklet.pages[0]
@@ -196,8 +252,21 @@ def _paint(booklet: Booklet, fonts: FontSet) -> bytes:
             r = link.rect
             canvas.linkRect("", link.key, (r.x, r.y, r.x + r.w, r.y + r.h), relative=0, thickness=0)
         canvas.showPage()
+    for drawing in scratch:
+        canvas.setPageSize((drawing.width, drawing.height))
+        drawing.draw(canvas)
+        canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def _take_scratch_pages(pdf: pikepdf.Pdf, page_count: int, keys: list) -> dict:
+    """Turn the scratch pages after the booklet's pages into form XObjects."""
+    looks = {}
+    for key, page in zip(keys, pdf.pages[page_count:]):
+        looks[key] = page.as_form_xobject()
+    del pdf.pages[page_count:]
+    return looks
 
 
 def _paint_page(canvas: Canvas, ops: list, fonts: FontSet) -> None:
@@ -274,14 +343,13 @@ def _appearance(pdf: pikepdf.Pdf, r: Rect, content: bytes) -> pikepdf.Stream:
     return pdf.make_indirect(stream)
 
 
-def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
+def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, looks: dict) -> None:
     helv = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding))
     zadb = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.ZapfDingbats))
     box = Rect(0, 0, 11, 11)
     shared_on = _appearance(pdf, box, TICK_PATH)
     # Not empty: pdf.js warns about every empty compressed stream it meets.
     shared_off = _appearance(pdf, box, b"q Q\n")
-    clear_looks: dict[tuple[float, float, str], pikepdf.Object] = {}
 
     fields = Array()
     by_name: dict[str, pikepdf.Object] = {}
@@ -291,7 +359,7 @@ def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
         annots = page_obj.get("/Annots", Array())
         for spec in page.fields:
             if isinstance(spec, TextField):
-                widget = _text_field(pdf, spec, fonts)
+                widget = _text_field(pdf, spec, looks.get(_value_key(spec)))
                 by_name[spec.name] = widget
                 fields.append(widget)
                 annots.append(widget)
@@ -301,10 +369,7 @@ def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
                 fields.append(group)
                 annots.extend(group.Kids)
             elif isinstance(spec, ClearButton):
-                key = (round(spec.rect.w, 2), round(spec.rect.h, 2), spec.caption)
-                if key not in clear_looks:
-                    clear_looks[key] = _caption_appearance(pdf, spec.rect, spec.caption, fonts)
-                button = _clear_button(pdf, spec, clear_looks[key])
+                button = _clear_button(pdf, spec, looks[_caption_key(spec)])
                 clear_buttons.append((spec, button))
                 fields.append(button)
                 annots.append(button)
@@ -314,7 +379,7 @@ def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
     # Edge) resets only fields named by text, other readers take either.
     for spec, button in clear_buttons:
         targets = Array([String(spec.target), by_name[spec.target]])
-        button.A = Dictionary(S=Name.ResetForm, Fields=targets, Flags=0)
+        button.A = Dictionary(S=Name.ResetForm, Fields=targets)  # Flags 0: reset these
 
     pdf.Root.AcroForm = pdf.make_indirect(
         Dictionary(
@@ -325,16 +390,13 @@ def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, fonts: FontSet) -> None:
     )
 
 
-def _text_field(pdf: pikepdf.Pdf, spec: TextField, fonts: FontSet) -> pikepdf.Object:
+def _text_field(pdf: pikepdf.Pdf, spec: TextField, value_look) -> pikepdf.Object:
     flags = 0
     if spec.multiline:
         flags |= FF_MULTILINE
     # Each text field gets an appearance of its own: fillers that rewrite an
     # appearance in place would otherwise show one answer in every field.
-    if spec.value:
-        look = _value_appearance(pdf, spec, fonts)
-    else:
-        look = _appearance(pdf, spec.rect, b"/Tx BMC\nEMC\n")
+    look = value_look if value_look is not None else _appearance(pdf, spec.rect, b"/Tx BMC\nEMC\n")
     widget = Dictionary(
         Subtype=Name.Widget,
         FT=Name.Tx,
@@ -375,7 +437,6 @@ def _radio_group(pdf: pikepdf.Pdf, spec: RadioGroup, on, off) -> pikepdf.Object:
                 F=ANNOT_PRINT,
                 Rect=_rect_array(button.rect),
                 AS=Name.Off,
-                MK=Dictionary(CA=String("4")),
                 AP=Dictionary(N=Dictionary({"/" + button.state: on, "/Off": off})),
             )
         )
@@ -401,26 +462,37 @@ def _clear_button(pdf: pikepdf.Pdf, spec: ClearButton, look) -> pikepdf.Object:
     )
 
 
-def _mini_page(width: float, height: float, draw, fonts: FontSet) -> bytes:
-    """A one-page PDF of the given size, drawn by ``draw(canvas)``."""
-    buffer = io.BytesIO()
-    canvas = Canvas(
-        buffer, pagesize=(width, height), invariant=1, pageCompression=1,
-        initialFontName=fonts.runs("A", REGULAR)[0][0], initialFontSize=9,
-    )
-    draw(canvas)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+@dataclass(frozen=True)
+class Drawing:
+    """An appearance drawn by reportlab on a scratch page of its own size."""
+
+    width: float
+    height: float
+    draw: Callable[[Canvas], None]
 
 
-def _import_as_xobject(pdf: pikepdf.Pdf, data: bytes) -> pikepdf.Object:
-    with pikepdf.open(io.BytesIO(data)) as mini:
-        xobject = mini.pages[0].as_form_xobject()
-        return pdf.copy_foreign(xobject)
+def _caption_key(spec: ClearButton) -> tuple:
+    return ("caption", round(spec.rect.w, 2), round(spec.rect.h, 2), spec.caption)
 
 
-def _caption_appearance(pdf: pikepdf.Pdf, r: Rect, caption: str, fonts: FontSet) -> pikepdf.Object:
+def _value_key(spec: TextField) -> tuple:
+    return ("value", spec.name)
+
+
+def _appearance_drawings(booklet: Booklet, fonts: FontSet) -> dict[tuple, Drawing]:
+    """What the form needs drawn with the booklet's fonts: the Clear
+    captions (one per size and caption) and any pre-filled values."""
+    drawings: dict[tuple, Drawing] = {}
+    for page in booklet.pages:
+        for spec in page.fields:
+            if isinstance(spec, ClearButton) and _caption_key(spec) not in drawings:
+                drawings[_caption_key(spec)] = _caption_drawing(spec.rect, spec.caption, fonts)
+            elif isinstance(spec, TextField) and spec.value:
+                drawings[_value_key(spec)] = _value_drawing(spec, fonts)
+    return drawings
+
+
+def _caption_drawing(r: Rect, caption: str, fonts: FontSet) -> Drawing:
     def draw(canvas: Canvas) -> None:
         canvas.setFillGray(0.95)
         canvas.setStrokeGray(0.55)
@@ -434,11 +506,11 @@ def _caption_appearance(pdf: pikepdf.Pdf, r: Rect, caption: str, fonts: FontSet)
             canvas.drawString(x, (r.h - 5) / 2, part)
             x += canvas.stringWidth(part, name, 7)
 
-    return _import_as_xobject(pdf, _mini_page(r.w, r.h, draw, fonts))
+    return Drawing(r.w, r.h, draw)
 
 
-def _value_appearance(pdf: pikepdf.Pdf, spec: TextField, fonts: FontSet) -> pikepdf.Object:
-    """Draw a pre-filled value with the booklet's own Unicode fonts."""
+def _value_drawing(spec: TextField, fonts: FontSet) -> Drawing:
+    """A pre-filled value drawn with the booklet's own Unicode fonts."""
     r = spec.rect
     size = spec.font_size or 11
     while fonts.width(spec.value, REGULAR, size) > r.w - 4 and size > 5:
@@ -452,5 +524,4 @@ def _value_appearance(pdf: pikepdf.Pdf, spec: TextField, fonts: FontSet) -> pike
             canvas.drawString(x, (r.h - size) / 2 + 2, part)
             x += canvas.stringWidth(part, name, size)
 
-    look = _import_as_xobject(pdf, _mini_page(r.w, r.h, draw, fonts))
-    return look
+    return Drawing(r.w, r.h, draw)

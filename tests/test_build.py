@@ -13,6 +13,7 @@ import pytest
 from sssp_print.identity import IDENTITY_KEY
 
 from .conftest import ROOT, run_sssp
+from .engines.render import RENDERERS, ink, widget_rects
 
 
 def _fields(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
@@ -297,6 +298,9 @@ def test_owner_prefill_is_one_line_in_any_script(tmp_path):
     assert b"U+" not in result.stderr, "every character has a glyph in the chain"
     answers = json.loads(run_sssp("read", out).stdout)
     assert answers["owner"] == "Zoë Κώστας 陳大文 🙂"
+    page, rect = widget_rects(out)[("owner", None)]
+    for renderer in RENDERERS:
+        assert ink(out, renderer, page, rect) > 0.01, f"{renderer} shows the pre-filled name"
 
 
 def test_missing_glyph_is_reported_by_code_point_only(tmp_path):
