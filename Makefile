@@ -14,7 +14,8 @@ $(BIN)/sssp: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-build/sssp.pdf: $(BIN)/sssp $(SOURCES)
+# Order-only on the venv: installing the test extras must not force a rebuild.
+build/sssp.pdf: $(SOURCES) pyproject.toml | $(BIN)/sssp
 	$(BIN)/sssp build content/sssp.yaml -o $@
 
 $(VENV)/.test-deps: $(BIN)/sssp pyproject.toml

@@ -61,7 +61,7 @@ def validate(framework: Path | None) -> None:
 @main.command()
 @click.argument("framework", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the PDF [default: build/<framework id>[-print|-a5-booklet].pdf].")
+              help="Where to write the PDF [default: build/<framework id>[-print|-a5-booklet][-letter].pdf].")
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
               help="Paper size.")
 @click.option("--edition", type=click.Choice(["fillable", "print"]), default="fillable",
@@ -83,7 +83,7 @@ def build(
     """Build a PDF booklet from a framework YAML file."""
     from .content import load_framework
     from .fonts import describe_missing
-    from .impose import impose_booklet
+    from .impose import impose_booklet, saddle_stitch_order
     from .layout import PAPER_SIZES, layout_booklet
     from .pdf import render_booklet, write_atomically
 
@@ -95,6 +95,8 @@ def build(
     suffix = {"none": "", "a5-booklet": "-a5-booklet"}[imposition] or (
         "-print" if edition == "print" else ""
     )
+    if paper != "a4":  # so that the A4 and letter files of a framework live side by side
+        suffix += f"-{paper}"
     target = output
     try:
         fw = load_framework(framework)
@@ -116,7 +118,7 @@ def build(
                 for mark in page.bookmarks
             ]
             data = impose_booklet(data, sheet_size=(height, width), bookmarks=marks)
-            sheets = -(-len(booklet.pages) // 4)
+            sheets = len(saddle_stitch_order(len(booklet.pages))) // 2
             pages += f" on {sheets} sheets, printed on both sides"
         if fonts.missing:
             log.warning(
@@ -128,7 +130,7 @@ def build(
         _fail(str(exc))
     except OSError as exc:
         _fail(f"{target}: cannot write the PDF ({exc.strerror})")
-    click.echo(f"{target}: {pages}, {len(data) // 1024} KB", err=True)
+    click.echo(f"{target}: {pages}, {round(len(data) / 1024)} KB", err=True)
 
 
 def _fonts_for(fw, framework: Path | None, font: tuple[Path, ...]):

@@ -1,8 +1,9 @@
 """Half-size booklet pages -> sheets for saddle stitching (two pages a side).
 
 Printed on both sides (flip on the short edge), folded in the middle and
-stapled, the sheets make the booklet in page order. The page count is padded
-with blank pages to a multiple of four.
+stapled, the sheets make the booklet in page order. Blank pages pad the
+count to a multiple of four, with at least one at the end: the outside back
+cover is handled most and is left blank, never a page to write on.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def saddle_stitch_order(page_count: int) -> list[tuple[int | None, int | None]]:
     None is a blank page. Sides alternate: front of sheet 1, back of sheet 1,
     front of sheet 2, and so on.
     """
-    total = -(-page_count // 4) * 4
+    total = (page_count // 4 + 1) * 4
     sides = []
     for sheet in range(total // 4):
         outer_low, outer_high = 2 * sheet + 1, total - 2 * sheet

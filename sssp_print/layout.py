@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Iterator
+
+import pyphen
 
 from . import fieldnames
 from .content import Area, Framework, Item, Statement
@@ -189,24 +192,72 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
-def wrap(fonts: FontSet, text: str, style: str, size: float, width: float) -> list[str]:
-    """Break text into lines no wider than ``width``; '\\n' forces a break."""
+def wrap(
+    fonts: FontSet, text: str, style: str, size: float, width: float,
+    *, language: str = "", balanced: bool = False,
+) -> list[str]:
+    """Break text into lines no wider than ``width``; '\\n' forces a break.
+
+    A word wider than the line is hyphenated by the dictionary of
+    ``language`` where it has one. ``balanced`` evens out the lines of a
+    heading, so that no word is left alone on its last line.
+    """
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        lines.extend(_wrap_paragraph(fonts, paragraph, style, size, width))
+        found = _wrap_paragraph(fonts, paragraph, style, size, width, language)
+        if balanced and len(found) > 1:
+            found = _balance(fonts, paragraph, style, size, width, language, len(found))
+        lines.extend(found)
     return lines
 
 
-def _cut_word(fonts: FontSet, word: str, style: str, size: float, width: float) -> tuple[str, str]:
+def _balance(
+    fonts: FontSet, text: str, style: str, size: float, width: float, language: str, count: int
+) -> list[str]:
+    """The narrowest wrapping into ``count`` lines that cuts no word."""
+    narrowest = max(fonts.width(t, style, size) for t in _tokens(text) if not t.isspace())
+    low, high = narrowest, width
+    if low >= high:
+        return _wrap_paragraph(fonts, text, style, size, width, language)
+    while high - low > 0.5:
+        middle = (low + high) / 2
+        if len(_wrap_paragraph(fonts, text, style, size, middle, language)) <= count:
+            high = middle
+        else:
+            low = middle
+    return _wrap_paragraph(fonts, text, style, size, high, language)
+
+
+@lru_cache(maxsize=None)
+def _hyphenator(language: str) -> pyphen.Pyphen | None:
+    found = pyphen.language_fallback(language.replace("-", "_")) if language else None
+    # At least two letters before a break and three after it.
+    return pyphen.Pyphen(lang=found, left=2, right=3) if found else None
+
+
+def _cut_word(
+    fonts: FontSet, word: str, style: str, size: float, width: float, language: str = ""
+) -> tuple[str, str]:
     """Split a word wider than the line: (what fits, the rest).
 
-    Between letters the cut gets a hyphen and leaves at least three letters
-    on each side where it can, so "communication" becomes "communica-" and
-    "tion" rather than "communicatio" and "n".
+    The cut falls where the language's hyphenation dictionary allows
+    ("relation-ships"). Failing that, it goes between letters and leaves at
+    least three on each side where it can, so "communication" becomes
+    "communica-" and "tion" rather than "communicatio" and "n".
     """
     def fits(cut: int) -> bool:
         hyphen = "-" if word[cut - 1].isalpha() and word[cut].isalpha() else ""
         return fonts.width(word[:cut] + hyphen, style, size) <= width
+
+    dictionary = _hyphenator(language)
+    if dictionary is not None:
+        core = re.search(r"[^\W\d_]+(?:['’][^\W\d_]+)*", word)
+        if core is not None:
+            cuts = [core.start() + at for at in dictionary.positions(core.group())]
+            fitting = [cut for cut in cuts if fits(cut)]
+            if fitting:
+                cut = max(fitting)
+                return word[:cut] + "-", word[cut:]
 
     cut = len(word) - 1
     while cut > 1 and not fits(cut):
@@ -219,7 +270,7 @@ def _cut_word(fonts: FontSet, word: str, style: str, size: float, width: float) 
 
 
 def _wrap_paragraph(
-    fonts: FontSet, text: str, style: str, size: float, width: float
+    fonts: FontSet, text: str, style: str, size: float, width: float, language: str = ""
 ) -> list[str]:
     lines: list[str] = []
     # Spaces that indent a paragraph are kept on its first line.
@@ -237,7 +288,7 @@ def _wrap_paragraph(
             lines.append(current.rstrip())
         current = ""
         while fonts.width(token, style, size) > width and len(token) > 1:
-            head, token = _cut_word(fonts, token, style, size, width)
+            head, token = _cut_word(fonts, token, style, size, width, language)
             lines.append(head)
         current = token
     if current.strip() or not lines:
@@ -257,20 +308,22 @@ class _CellLine:
     style: str = REGULAR
 
 
-def _cell_lines(fonts: FontSet, statements: tuple[Statement, ...], width: float) -> list[_CellLine]:
+def _cell_lines(
+    fonts: FontSet, statements: tuple[Statement, ...], width: float, language: str
+) -> list[_CellLine]:
     lines: list[_CellLine] = []
     text_width = width - BULLET_INDENT
     for statement in statements:
-        for i, line in enumerate(wrap(fonts, statement.text, REGULAR, BODY_SIZE, text_width)):
+        for i, line in enumerate(wrap(fonts, statement.text, REGULAR, BODY_SIZE, text_width, language=language)):
             lines.append(_CellLine(BULLET_INDENT, line, "•" if i == 0 else None, BODY_LEADING))
         for sub in statement.items:
             sub_width = text_width - BULLET_INDENT
-            for i, line in enumerate(wrap(fonts, sub, REGULAR, BODY_SIZE, sub_width)):
+            for i, line in enumerate(wrap(fonts, sub, REGULAR, BODY_SIZE, sub_width, language=language)):
                 lines.append(
                     _CellLine(2 * BULLET_INDENT, line, "–" if i == 0 else None, BODY_LEADING)
                 )
         if statement.closing:
-            for line in wrap(fonts, statement.closing, REGULAR, BODY_SIZE, text_width):
+            for line in wrap(fonts, statement.closing, REGULAR, BODY_SIZE, text_width, language=language):
                 lines.append(_CellLine(BULLET_INDENT, line, None, BODY_LEADING))
         lines.append(_CellLine(0, "", None, STATEMENT_GAP))
     if lines:
@@ -351,9 +404,10 @@ class _Flow:
 
     def paragraph(
         self, text: str, style: str, size: float, leading: float,
-        indent: float = 0.0, gray: float = 0.0,
+        indent: float = 0.0, gray: float = 0.0, balanced: bool = False,
     ) -> None:
-        for line in wrap(self.fonts, text, style, size, self.width - indent):
+        lines = wrap(self.fonts, text, style, size, self.width - indent, language=self.fw.language, balanced=balanced)
+        for line in lines:
             self.ensure(leading)
             self.y -= leading
             self.add(Text(self.left + indent, self.y + (leading - size) * 0.5, line, style, size, gray))
@@ -475,12 +529,12 @@ def _cover_page(framework: Framework, fonts: FontSet, paper: str, edition: str, 
     flow = _Flow(framework, fonts, paper, edition)
     flow.new_page()
     flow.y = flow.page_h * 0.78
-    for line in wrap(fonts, framework.title, BOLD, 26, flow.width):
+    for line in wrap(fonts, framework.title, BOLD, 26, flow.width, balanced=True):
         flow.y -= 32
         flow.add(Text(flow.left, flow.y, line, BOLD, 26))
     if framework.subtitle:
         flow.y -= 12
-        flow.paragraph(framework.subtitle, REGULAR, 15, 20)
+        flow.paragraph(framework.subtitle, REGULAR, 15, 20, balanced=True)
     flow.bookmark(framework.title, 0, "cover")
 
     flow.y -= 48
@@ -500,7 +554,8 @@ def _cover_page(framework: Framework, fonts: FontSet, paper: str, edition: str, 
     # The how-to note sits at the foot of the cover.
     paragraphs = framework.labels["how_to" if flow.fillable else "how_to_print"].split("\n")
     note_lines = sum(
-        len(wrap(fonts, p, REGULAR, BODY_SIZE, flow.width - 2 * CELL_PAD)) for p in paragraphs
+        len(wrap(fonts, p, REGULAR, BODY_SIZE, flow.width - 2 * CELL_PAD, language=framework.language))
+        for p in paragraphs
     )
     note_height = 18 + note_lines * BODY_LEADING + 4 * len(paragraphs) + 2 * CELL_PAD
     flow.y = flow.bottom + note_height
@@ -508,7 +563,7 @@ def _cover_page(framework: Framework, fonts: FontSet, paper: str, edition: str, 
     flow.y -= CELL_PAD
     flow.paragraph(framework.labels["how_to_title"], BOLD, 10, 16, indent=CELL_PAD)
     for text in paragraphs:
-        for line in wrap(fonts, text, REGULAR, BODY_SIZE, flow.width - 2 * CELL_PAD):
+        for line in wrap(fonts, text, REGULAR, BODY_SIZE, flow.width - 2 * CELL_PAD, language=framework.language):
             flow.y -= BODY_LEADING
             flow.add(Text(flow.left + CELL_PAD, flow.y + 2, line, REGULAR, BODY_SIZE))
         flow.y -= 4
@@ -541,7 +596,7 @@ def _contents_pages(
             if first == last
             else labels["pages"].format(first=first, last=last)
         )
-        lines = wrap(fonts, text, style, 10, flow.width - indent - number_room)
+        lines = wrap(fonts, text, style, 10, flow.width - indent - number_room, balanced=True)
         flow.ensure(len(lines) * 14 + 4)
         top = flow.y
         for line in lines:
@@ -585,10 +640,10 @@ def _lay_out_body(flow: _Flow) -> tuple[dict[str, tuple[int, int]], dict[str, tu
                 section_first = first
                 flow.paragraph(fw.labels["section"].format(number=index), BOLD, 11, 15, gray=0.35)
                 flow.bookmark(section_title, 0, f"section:{section.id}")
-                flow.paragraph(section.title, BOLD, 20, 26)
+                flow.paragraph(section.title, BOLD, 20, 26, balanced=True)
                 flow.y -= 10
             flow.bookmark(_area_heading(area, fw.labels), 1, f"area:{area.id}")
-            flow.paragraph(_area_heading(area, fw.labels), BOLD, 15, 20)
+            flow.paragraph(_area_heading(area, fw.labels), BOLD, 15, 20, balanced=True)
             flow.y -= 4
             rates_itself = len(area.items) == 1 and area.items[0].id == area.id
             for item in area.items:
@@ -600,25 +655,42 @@ def _lay_out_body(flow: _Flow) -> tuple[dict[str, tuple[int, int]], dict[str, tu
 
 
 def _column_geometry(flow: _Flow) -> list[tuple[float, float]]:
-    """(x, width) of each level column; an empty level-0 column is narrow."""
+    """(x, width) of each level column; an empty level-0 column is narrow,
+    but never narrower than the longest word of its header."""
     fw = flow.fw
     level_zero_used = any(0 in item.levels for item in fw.items())
     # An empty level-0 column needs room only for its header and tick box.
     empty_share = 0.5 if flow.width > 400 else 0.36
     shares = [1.0 if (s.level > 0 or level_zero_used) else empty_share for s in fw.scale]
+    needed = [
+        max(
+            (flow.fonts.width(t, BOLD, HEADER_SIZE) for t in _tokens(_header_label(fw, s)) if not t.isspace()),
+            default=0.0,
+        ) + 2 * CELL_PAD
+        for s in fw.scale
+    ]
     unit = flow.width / sum(shares)
+    fixed = {i: needed[i] for i, share in enumerate(shares) if share * unit < needed[i]}
+    if fixed and len(fixed) < len(shares):
+        unit = (flow.width - sum(fixed.values())) / sum(
+            share for i, share in enumerate(shares) if i not in fixed
+        )
     columns, x = [], flow.left
-    for share in shares:
-        columns.append((x, share * unit))
-        x += share * unit
+    for i, share in enumerate(shares):
+        w = fixed.get(i, share * unit)
+        columns.append((x, w))
+        x += w
     return columns
+
+
+def _header_label(fw: Framework, level) -> str:
+    return fw.labels["level_header"].format(label=level.label, level=level.level)
 
 
 def _header_cells(flow: _Flow, columns: list[tuple[float, float]]) -> list[list[str]]:
     """The level header labels, wrapped to their columns."""
     return [
-        wrap(flow.fonts, flow.fw.labels["level_header"].format(label=s.label, level=s.level),
-             BOLD, HEADER_SIZE, w - 2 * CELL_PAD)
+        wrap(flow.fonts, _header_label(flow.fw, s), BOLD, HEADER_SIZE, w - 2 * CELL_PAD, balanced=True)
         for s, (x, w) in zip(flow.fw.scale, columns)
     ]
 
@@ -643,14 +715,14 @@ def _lay_out_item(flow: _Flow, item: Item, show_heading: bool) -> None:
     fw = flow.fw
     columns = _column_geometry(flow)
     cells = [
-        _cell_lines(flow.fonts, item.levels.get(s.level, ()), w - 2 * CELL_PAD)
+        _cell_lines(flow.fonts, item.levels.get(s.level, ()), w - 2 * CELL_PAD, fw.language)
         for s, (x, w) in zip(fw.scale, columns)
     ]
     header_h = _header_height(flow, columns)
     body_h = max(_height(c) for c in cells) + 2 * CELL_PAD
     ticks_h = len(fw.moments) * (CAPTION_HEIGHT + TICK_ROW_HEIGHT)
     heading_lines = (
-        wrap(flow.fonts, item.title, BOLD, 11.5, flow.width) if show_heading else []
+        wrap(flow.fonts, item.title, BOLD, 11.5, flow.width, balanced=True) if show_heading else []
     )
     heading_h = (14 + len(heading_lines) * 15 + 4) if show_heading else 0
 
@@ -798,11 +870,11 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
         x += w
     row_h = 54.0 if any(c.multiline for c in table.columns) else 22.0
     header_lines = [
-        wrap(flow.fonts, c.label, BOLD, HEADER_SIZE, w - 2 * CELL_PAD) for c, x, w in columns
+        wrap(flow.fonts, c.label, BOLD, HEADER_SIZE, w - 2 * CELL_PAD, balanced=True) for c, x, w in columns
     ]
     header_h = max(len(h) for h in header_lines) * BODY_LEADING + 2 * CELL_PAD
     title = labels["action_plan_title"].format(plan=labels["action_plan"], area=_area_heading(area, fw.labels))
-    title_lines = wrap(flow.fonts, title, BOLD, 11.5, flow.width)
+    title_lines = wrap(flow.fonts, title, BOLD, 11.5, flow.width, balanced=True)
     title_h = len(title_lines) * 15 + 8
 
     # The table stays whole when it fits on a page; else it starts with room
@@ -872,9 +944,11 @@ def _add_furniture(
         size = 7.5
         text = page.header
         if fonts.width(text, REGULAR, size) > right - left:
+            # Shorten by whole words; by characters only when one word is too long.
             while fonts.width(text + "…", REGULAR, size) > right - left and len(text) > 1:
-                text = text[:-1]
-            text = text.rstrip() + "…"
+                shorter = text.rstrip().rsplit(" ", 1)[0]
+                text = shorter if shorter != text.rstrip() else text[:-1]
+            text = text.rstrip(" ,;:·") + "…"
         top = page.height - min(36.0, page.height * 0.045)
         page.ops.append(Text(left, top, text, REGULAR, size, gray=0.35))
         page.ops.append(Rule(left, top - 4, right, top - 4, 0.4, 0.5))

@@ -241,6 +241,11 @@ def test_build_default_output_is_named_after_the_framework(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "build" / "sssp.pdf").exists()
     assert list((tmp_path / "build").iterdir()) == [tmp_path / "build" / "sssp.pdf"]
+    for args in (["--paper", "letter"], ["--imposition", "a5-booklet"], ["--imposition", "a5-booklet", "--paper", "letter"]):
+        assert run_sssp("build", *args, cwd=tmp_path).returncode == 0
+    names = sorted(p.name for p in (tmp_path / "build").iterdir())
+    assert names == ["sssp-a5-booklet-letter.pdf", "sssp-a5-booklet.pdf", "sssp-letter.pdf", "sssp.pdf"]
+    assert len({(tmp_path / "build" / n).read_bytes() for n in names}) == 4, "no build replaced another"
 
 
 def test_another_framework_builds_with_its_own_shape(tmp_path):

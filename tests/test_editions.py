@@ -52,8 +52,9 @@ def test_print_edition_mirrors_its_margins_for_binding(tmp_path):
 
 
 def _expected_sides(pages: int) -> list[tuple[int | None, int | None]]:
-    """Saddle stitching, worked out sheet by sheet from the outside in."""
-    total = pages + (-pages) % 4
+    """Saddle stitching, worked out sheet by sheet from the outside in, with
+    a blank outside back cover."""
+    total = pages + 4 - pages % 4
     sides = []
     low, high = 1, total
     while low < high:
@@ -91,6 +92,7 @@ def test_a5_booklet_sheets_fold_into_page_order(tmp_path, paper, sheet):
         total = int(match.group(1)) if match else total
     assert len(doc) % 2 == 0 and len(seen) == len(_expected_sides(total))
     assert seen == _expected_sides(total)
+    assert seen[0] == (None, 1), "the outside back cover is blank"
     with pikepdf.open(doc.name) as pdf:
         assert "/AcroForm" not in pdf.Root
 

@@ -63,7 +63,7 @@ def chosen_pages() -> dict[str, Image.Image]:
         "contents": _render(fillable, 1),
         "action-table": _render(fillable, _first_page(fillable, lambda p: p.get_text().startswith("Action plan"))),
         "rubric-continued": _render(small_print, _first_page(small_print, _carries_rubric_over)),
-        "imposed-sheet": _render(imposed, 1),
+        "imposed-sheet": _render(imposed, 4),  # the front of sheet 3: pages 44 and 5
     }
 
 
