@@ -98,14 +98,18 @@ class FontSet:
         self.chains = chains or DEFAULT_CHAINS
         self.missing: set[str] = set()
         self._choice: dict[tuple[str, str], _Face | None] = {}
+        self._faces: dict[tuple[str, int], _Face] = {}
 
     def _face_at(self, style: str, index: int) -> _Face:
-        path = Path(self.chains[style][index])
-        if not path.is_absolute():
-            path = fonts_dir() / path
-        if not path.exists():
-            raise BookletError(f"{path}: font file not found")
-        return _face(str(path))
+        key = (style, index)
+        if key not in self._faces:
+            path = Path(self.chains[style][index])
+            if not path.is_absolute():
+                path = fonts_dir() / path
+            if not path.exists():
+                raise BookletError(f"{path}: font file not found")
+            self._faces[key] = _face(str(path))
+        return self._faces[key]
 
     def _face_for(self, char: str, style: str) -> _Face | None:
         key = (style, char)
