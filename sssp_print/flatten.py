@@ -3,7 +3,9 @@
 The answers are drawn from the values that ``sssp read`` finds, never from the
 filler's own appearances: some fillers leave text undrawn or draw it with a
 font that lacks its characters. Text is wrapped into its box and made smaller
-until it fits, so nothing is cut off.
+until it fits. An answer that would need type too small to read shows its
+beginning in the box, with an arrow and a page number, and is printed in full
+on pages added at the end, so nothing is cut off.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ import pikepdf
 from reportlab.pdfgen.canvas import Canvas
 
 from . import fieldnames
-from .fonts import REGULAR, FontSet
+from .fonts import BOLD, REGULAR, FontSet
 from .identity import IDENTITY_KEY
 from .layout import wrap
 from .pdf import retag_font_subsets, save_bytes
@@ -28,7 +31,11 @@ log = logging.getLogger(__name__)
 
 PAD = 2.0
 LARGEST = 10.0
-SMALLEST = 2.0
+READABLE = 6.0  # the smallest size drawn in a box; longer answers continue at the end
+LEADING = 1.2
+# Pages added for long answers: margins and type of the booklet's body.
+END_MARGINS = (58.0, 42.0, 60.0, 54.0)  # left, right, top, bottom
+END_SIZE = 10.0
 
 
 def flatten_booklet(source: Path, fonts: FontSet | None = None) -> bytes:
@@ -43,8 +50,19 @@ def flatten_booklet(source: Path, fonts: FontSet | None = None) -> bytes:
     with pikepdf.open(source) as pdf:
         boxes = _widget_boxes(pdf)
         ticks = _tick_boxes(pdf, answers)
+        page_w, page_h = (float(v) for v in pdf.pages[0].mediabox[2:4])
+        fits = {name: _fit(texts[name], box.rect, fonts) for name, box in boxes.items() if texts.get(name)}
+        long_answers = [
+            (boxes[name].label, texts[name], name)
+            for name in _reading_order(boxes) if name in fits and not fits[name][2]
+        ]
+        end_pages, starts = _end_pages(page_w, page_h, len(pdf.pages) + 1, long_answers, fonts)
+        continued = {name: len(pdf.pages) + 1 + starts[name] for name in starts}
         for index, page in enumerate(pdf.pages):
-            marks = [(rect, texts[name]) for name, (i, rect) in boxes.items() if i == index and texts.get(name)]
+            marks = [
+                (boxes[name].rect, fits[name], continued.get(name))
+                for name in fits if boxes[name].page == index
+            ]
             page_ticks = [rect for i, rect in ticks if i == index]
             if marks or page_ticks:
                 width, height = float(page.mediabox[2]), float(page.mediabox[3])
@@ -52,11 +70,17 @@ def flatten_booklet(source: Path, fonts: FontSet | None = None) -> bytes:
                 with pikepdf.open(io.BytesIO(overlay)) as drawn:
                     page.add_overlay(drawn.pages[0])
             _drop_widgets(page)
+        if end_pages is not None:
+            with pikepdf.open(io.BytesIO(end_pages)) as extra:
+                pdf.pages.extend(extra.pages)
         if "/AcroForm" in pdf.Root:
             del pdf.Root["/AcroForm"]
         retag_font_subsets(pdf)
         data = save_bytes(pdf)
-    log.info("flattened %s: %d text answers, %d ticks", source, sum(1 for t in texts.values() if t), len(ticks))
+    log.info(
+        "flattened %s: %d text answers (%d continued at the end), %d ticks",
+        source, len(fits), len(starts), len(ticks),
+    )
     return data
 
 
@@ -70,16 +94,28 @@ def _texts_by_field(answers: dict[str, Any]) -> dict[str, str]:
     return texts
 
 
-def _widget_boxes(pdf: pikepdf.Pdf) -> dict[str, tuple[int, list[float]]]:
-    """Field name -> (page index, rectangle) of each text widget."""
+@dataclass(frozen=True)
+class _Box:
+    page: int
+    rect: list[float]
+    label: str  # the field's tooltip, which says what it is in the framework's words
+
+
+def _widget_boxes(pdf: pikepdf.Pdf) -> dict[str, _Box]:
+    """Field name -> where each text widget sits, and its tooltip."""
     boxes = {}
     for index, page in enumerate(pdf.pages):
         for annot in page.obj.get("/Annots", []):
             if not isinstance(annot, pikepdf.Dictionary) or annot.get("/Subtype") != "/Widget":
                 continue
             if annot.get("/FT") == "/Tx" and "/T" in annot:
-                boxes[str(annot.T)] = (index, [float(v) for v in annot.Rect])
+                name = str(annot.T)
+                boxes[name] = _Box(index, [float(v) for v in annot.Rect], str(annot.get("/TU", name)))
     return boxes
+
+
+def _reading_order(boxes: dict[str, _Box]) -> list[str]:
+    return sorted(boxes, key=lambda name: (boxes[name].page, -boxes[name].rect[3], boxes[name].rect[0]))
 
 
 def _tick_boxes(pdf: pikepdf.Pdf, answers: dict[str, Any]) -> list[tuple[int, list[float]]]:
@@ -97,33 +133,99 @@ def _tick_boxes(pdf: pikepdf.Pdf, answers: dict[str, Any]) -> list[tuple[int, li
     return found
 
 
-def _fit(text: str, width: float, height: float, fonts: FontSet) -> tuple[float, list[str]]:
-    """The largest size (down to SMALLEST) at which the text fits the box."""
+def _fit(text: str, rect: list[float], fonts: FontSet) -> tuple[float, list[str], bool]:
+    """(size, lines, whole): the largest size, down to READABLE, at which the
+    text fits its box; ``whole`` is False when even READABLE is too large, and
+    the lines are then the ones that fit."""
+    x0, y0, x1, y1 = rect
+    width, height = x1 - x0 - 2 * PAD, y1 - y0 - 2 * PAD
     size = LARGEST
     while True:
         lines = wrap(fonts, text, REGULAR, size, width)
-        if len(lines) * size * 1.2 <= height or size <= SMALLEST:
-            return size, lines
-        size = max(SMALLEST, size - 0.5 if size > 6 else size - 0.25)
+        if len(lines) * size * LEADING <= height:
+            return size, lines, True
+        if size <= READABLE:
+            room = max(1, int(height // (size * LEADING)))
+            return size, lines[:room], False
+        size = max(READABLE, size - 0.5)
+
+
+def _with_arrow(line: str, page: int, width: float, size: float, fonts: FontSet) -> str:
+    """The last line in a box, shortened to make room for "… → page"."""
+    marker = f" … → {page}"
+    while line and fonts.width(line + marker, REGULAR, size) > width:
+        line = line.rsplit(" ", 1)[0] if " " in line.strip() else line[:-1]
+    return line.rstrip() + marker
+
+
+def _end_pages(
+    width: float, height: float, first_number: int, answers: list[tuple[str, str, str]], fonts: FontSet
+):
+    """Pages with long answers in full, each under its field's tooltip.
+
+    Returns the PDF (None when no answer needs it) and, for each field, the
+    0-based number of the added page its answer starts on.
+    """
+    if not answers:
+        return None, {}
+    left, right, top, bottom = END_MARGINS
+    line_width = width - left - right
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+    canvas.setFillGray(0)
+    page, y, starts = 0, height - top, {}
+
+    def next_page() -> None:
+        nonlocal page, y
+        # The booklet's footer words belong to its framework; the number alone
+        # is enough to find the page an arrow points to.
+        canvas.setFont(fonts.runs("0", REGULAR)[0][0], 8)
+        canvas.drawCentredString(width / 2, min(30.0, height * 0.035), str(first_number + page))
+        canvas.showPage()
+        page, y = page + 1, height - top
+
+    def line(text: str, style: str) -> None:
+        nonlocal y
+        if y - END_SIZE * LEADING < bottom:
+            next_page()
+        y -= END_SIZE * LEADING
+        _draw_runs(canvas, fonts, text, style, END_SIZE, left, y)
+
+    for label, text, name in answers:
+        if y - 3 * END_SIZE * LEADING < bottom:  # a heading never ends a page
+            next_page()
+        starts[name] = page
+        for heading in wrap(fonts, label, BOLD, END_SIZE, line_width):
+            line(heading, BOLD)
+        for body in wrap(fonts, text, REGULAR, END_SIZE, line_width):
+            line(body, REGULAR)
+        y -= END_SIZE
+    next_page()
+    canvas.save()
+    return buffer.getvalue(), starts
+
+
+def _draw_runs(canvas: Canvas, fonts: FontSet, text: str, style: str, size: float, x: float, y: float) -> None:
+    for font_name, part in fonts.runs(text, style):
+        canvas.setFont(font_name, size)
+        canvas.drawString(x, y, part)
+        x += canvas.stringWidth(part, font_name, size)
 
 
 def _draw_overlay(width, height, marks, ticks, fonts: FontSet) -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
     canvas.setFillGray(0)
-    for (x0, y0, x1, y1), text in marks:
-        size, lines = _fit(text, x1 - x0 - 2 * PAD, y1 - y0 - 2 * PAD, fonts)
-        leading = size * 1.2
+    for (x0, y0, x1, y1), (size, lines, _whole), continued_on in marks:
+        if continued_on is not None:
+            lines = [*lines[:-1], _with_arrow(lines[-1], continued_on, x1 - x0 - 2 * PAD, size, fonts)]
+        leading = size * LEADING
         block = len(lines) * leading
         # One line sits in the middle of its box; several start at the top.
         top = y1 - PAD if len(lines) > 1 else (y0 + y1 + block) / 2
         y = top - size
         for line in lines:
-            x = x0 + PAD
-            for font_name, part in fonts.runs(line, REGULAR):
-                canvas.setFont(font_name, size)
-                canvas.drawString(x, y, part)
-                x += canvas.stringWidth(part, font_name, size)
+            _draw_runs(canvas, fonts, line, REGULAR, size, x0 + PAD, y)
             y -= leading
     canvas.setLineWidth(1.5)
     canvas.setLineCap(1)

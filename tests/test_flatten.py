@@ -7,7 +7,8 @@ import pymupdf
 import pytest
 
 from .conftest import run_sssp
-from .engines.plan import FillPlan
+from .engines.mupdf import fill_with_mupdf
+from .engines.plan import LONG_TEXT, FillPlan
 from .engines.render import RENDERERS, ink, widget_rects
 from .test_appearance import EMPTY, TICKED
 
@@ -80,3 +81,50 @@ def test_flatten_refuses_to_overwrite_and_bad_input(tmp_path, booklet_pdf):
     assert result.returncode == 1
     assert b"Traceback" not in result.stderr and b"not a PDF" in result.stderr
     assert not (tmp_path / "out.pdf").exists()
+
+
+def _words_in(page: pymupdf.Page, rect: list[float]) -> list[tuple[str, float]]:
+    """(text, font size) of the spans drawn inside a widget's rectangle."""
+    height = page.rect.height
+    x0, y0, x1, y1 = rect
+    clip = pymupdf.Rect(x0, height - y1, x1, height - y0)
+    spans = []
+    for block in page.get_text("dict", clip=clip)["blocks"]:
+        for line in block.get("lines", []):
+            spans.extend((span["text"], span["size"]) for span in line["spans"] if span["text"].strip())
+    return spans
+
+
+def test_long_answers_continue_on_pages_at_the_end(tmp_path, booklet_pdf):
+    essay = " ".join(f"Sentence {n} of a very long reflection on the term." for n in range(1, 121))
+    plan = FillPlan(cells={("A", 1, "notes"): essay, ("B", 2, "action"): "Short.", ("G", 5, "notes"): LONG_TEXT})
+    filled_copy, archive = tmp_path / "long.pdf", tmp_path / "long-archive.pdf"
+    fill_with_mupdf(booklet_pdf, filled_copy, plan)
+    result = run_sssp("flatten", filled_copy, "-o", archive)
+    assert result.returncode == 0, result.stderr
+    assert essay.encode() not in result.stderr and b"Sentence" not in result.stderr
+
+    booklet_pages = len(pymupdf.open(booklet_pdf))
+    doc = pymupdf.open(archive)
+    added = list(doc)[booklet_pages:]
+    assert len(added) >= 2, "the essay needs more than one added page"
+    bodies = []
+    for number, page in enumerate(added, start=booklet_pages + 1):
+        *body, footer = page.get_text().strip().splitlines()
+        assert footer == str(number)
+        bodies.extend(body)
+    added_text = _squash(" ".join(bodies))
+    assert _squash(essay) in added_text and _squash(LONG_TEXT) in added_text
+    assert added_text.index(_squash("Action plan A, row 1: Notes")) < added_text.index(_squash("Action plan G, row 5: Notes"))
+
+    rects = widget_rects(filled_copy)
+    for name, starts_on in (("action:A:1:notes", booklet_pages + 1), ("action:G:5:notes", None)):
+        page_index, rect = rects[(name, None)]
+        spans = _words_in(doc[page_index], rect)
+        assert spans and min(size for _, size in spans) >= 6, "no type smaller than 6 pt in a box"
+        shown = " ".join(text for text, _ in spans)
+        assert "→" in shown
+        if starts_on is not None:
+            assert shown.rstrip().endswith(f"→ {starts_on}")
+    page_index, rect = rects[("action:B:2:action", None)]
+    assert "→" not in " ".join(text for text, _ in _words_in(doc[page_index], rect))
