@@ -614,7 +614,11 @@ def _check_replaceable(out: Path) -> None:
     if not entries:
         return
     if not (out / MARKER).exists():
-        raise HarvestUsageError(f"{out}: exists and is not an earlier harvest; choose a new or empty folder")
+        first = sorted(entry.name for entry in entries)[0]
+        others = f" and {len(entries) - 1} more" if len(entries) > 1 else ""
+        raise HarvestUsageError(
+            f"{out}: holds {first}{others} and is not an earlier harvest; choose a new or empty folder"
+        )
     for entry in entries:
         if entry.name == "responses" and entry.is_dir():
             for path in entry.rglob("*"):

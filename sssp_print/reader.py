@@ -105,14 +105,15 @@ def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
                 ))
             continue
         if meaning.role == fieldnames.OWNER:
-            owner = _text(field) or None
+            owner = _text(field)
+            owner = owner if owner.strip() else None
         elif meaning.role == fieldnames.LEVEL and meaning.item in ratings:
             widgets = _group_widgets(pdf, field, layout.get(name, []), page_annots)
             level = _radio_level(widgets, field.value, meaning, scale, warnings)
             ratings[meaning.item][meaning.moment] = level
         elif meaning.role == fieldnames.ACTION and meaning.table in cells:
             text = _text(field)
-            if text:
+            if text.strip():  # a cell of spaces only is empty
                 cells[meaning.table].setdefault(meaning.row, {})[meaning.column] = text
 
     actions: dict[str, list[dict[str, Any]]] = {}

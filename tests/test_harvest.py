@@ -294,7 +294,7 @@ def test_refuses_a_folder_that_is_not_a_harvest(tmp_path, filled):
     (precious / "thesis.docx").write_text("years of work")
     result = run_sssp("harvest", filled["mupdf"], "--out", precious)
     assert result.returncode == 2
-    assert b"not an earlier harvest" in result.stderr
+    assert b"not an earlier harvest" in result.stderr and b"holds thesis.docx" in result.stderr
     assert [p.name for p in precious.iterdir()] == ["thesis.docx"]
 
 

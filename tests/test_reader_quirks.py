@@ -127,6 +127,21 @@ def test_text_in_utf16_and_pdfdocencoding(tmp_path, booklet_pdf):
     assert answers["actions"]["E"][0]["action"] == "Zoë — Château\nnext"
 
 
+def test_cells_of_spaces_only_are_empty(tmp_path, booklet_pdf):
+    def edit(pdf):
+        fields = {str(f.T): f for f in pdf.Root.AcroForm.Fields}
+        fields["owner"].V = pikepdf.String("   ")
+        fields["action:B:1:action"].V = pikepdf.String("Meet the head")
+        fields["action:B:1:by_whom"].V = pikepdf.String("  \n ")
+        fields["action:B:2:notes"].V = pikepdf.String("\t ")
+
+    answers = _read(_craft(booklet_pdf, tmp_path, edit))
+    assert answers["owner"] is None
+    assert answers["actions"]["B"] == [
+        {"row": 1, "action": "Meet the head", "by_whom": None, "by_when": None, "notes": None}
+    ]
+
+
 def test_renamed_on_state_is_known_by_its_place(tmp_path, booklet_pdf):
     """Some tools rename a button's on-state (to /Yes, /Choice3, ...)."""
 

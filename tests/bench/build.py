@@ -90,7 +90,7 @@ def main() -> None:
     print(f"  `sssp build` as a command                {cli_time:6.3f} s")
     print("ratios:")
     print(f"  build time / floor   {build_time / floor_time:5.2f}x   (target: at most 1 s in all: {build_time:.2f} s)")
-    print(f"  size / floor         {kb / floor_kb:5.2f}x   (target: at most 250 KB: {kb:.0f} KB, {len(booklet) / 1000:.0f} kB)")
+    print(f"  size / floor         {kb / floor_kb:5.2f}x   (target: at most 250 KB: {kb:.0f} KB, {len(booklet):,} bytes)")
 
 
 if __name__ == "__main__":
