@@ -332,16 +332,34 @@ def _cell_lines(
 
 
 def _take(lines: list[_CellLine], height: float) -> tuple[list[_CellLine], list[_CellLine]]:
-    """Split a column's lines into what fits in ``height`` and the rest."""
-    used = 0.0
+    """Split a column's lines into what fits in ``height`` and the rest.
+
+    A statement never leaves its first line alone at the foot of a page, nor
+    its last line alone at the top of the next.
+    """
+    used, cut = 0.0, len(lines)
     for i, line in enumerate(lines):
         if used + line.height > height + 0.01:
-            rest = lines[i:]
-            while rest and not rest[0].text:
-                rest = rest[1:]
-            return lines[:i], rest
+            cut = i
+            break
         used += line.height
-    return lines, []
+    if cut == len(lines):
+        return lines, []
+
+    def text(k: int) -> bool:
+        return 0 <= k < len(lines) and bool(lines[k].text)
+
+    def last_of_statement(k: int) -> bool:
+        return not text(k + 1) or lines[k + 1].bullet is not None
+
+    if cut > 1 and text(cut) and lines[cut].bullet is None and last_of_statement(cut) and text(cut - 1):
+        cut -= 1  # no last line alone on the next page
+    if cut > 1 and lines[cut - 1].bullet is not None and text(cut) and lines[cut].bullet is None:
+        cut -= 1  # no first line alone on this page
+    rest = lines[cut:]
+    while rest and not rest[0].text:
+        rest = rest[1:]
+    return lines[:cut], rest
 
 
 def _height(lines: list[_CellLine]) -> float:

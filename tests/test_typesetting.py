@@ -83,3 +83,31 @@ def test_running_header_is_shortened_at_a_word(framework):
         stem = text[:-1]
         full = next(h for h in headers if h.startswith(stem))
         assert full[len(stem)] == " " or full[len(stem) - 1] in ",;:", text
+
+
+def _statement(bullet: str, count: int) -> list:
+    from sssp_print.layout import _CellLine
+
+    return [_CellLine(7.0, f"{bullet} line {n}", bullet if n == 0 else None, 10.0) for n in range(count)]
+
+
+def test_a_break_leaves_no_statement_line_alone():
+    from sssp_print.layout import _CellLine, _take
+
+    gap = [_CellLine(0, "", None, 4.0)]
+    lines = _statement("a", 4) + gap + _statement("b", 4) + gap + _statement("c", 2)
+
+    def texts(part):
+        return [line.text for line in part if line.text]
+
+    # Room for "a", the gap and b's first line: that line moves on with the rest of b.
+    taken, rest = _take(lines, 55.0)
+    assert texts(taken) == [f"a line {n}" for n in range(4)] and texts(rest)[0] == "b line 0"
+    # Room for all of b but its last line: its last two lines move on together.
+    taken, rest = _take(lines, 74.0)
+    assert texts(taken)[-1] == "b line 1" and texts(rest)[:2] == ["b line 2", "b line 3"]
+    # A plain break inside a statement is left alone.
+    taken, rest = _take(lines, 64.0)
+    assert texts(taken)[-1] == "b line 1" and texts(rest)[0] == "b line 2"
+    # Everything that fits, fits.
+    assert _take(lines, 200.0) == (lines, [])
