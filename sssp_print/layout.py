@@ -72,6 +72,7 @@ class Rule:
     y2: float
     width: float = 0.5
     gray: float = 0.0
+    dots: float = 0.0  # when set, a row of round dots this far apart, the first at (x1, y1)
 
 
 @dataclass(frozen=True)
@@ -621,6 +622,11 @@ def _contents_pages(
             flow.y -= 14
             flow.add(Text(flow.left + indent, flow.y + 3, line, style, 10))
         flow.add(Text(flow.right, flow.y + 3, where, REGULAR, 10, align="right"))
+        # Dot leaders, ending at one place on every line so that they line up.
+        leaders_end = flow.right - number_room + 6
+        leaders_start = flow.left + indent + fonts.width(lines[-1], style, 10) + 6
+        if leaders_end - leaders_start > 2 * LEADER_PITCH:
+            flow.add(Rule(leaders_end, flow.y + 3.5, leaders_start, flow.y + 3.5, 1.0, 0.3, dots=LEADER_PITCH))
         flow.page.links.append(Link(Rect(flow.left + indent, flow.y, flow.width - indent, top - flow.y, stroke=False), key))
         flow.y -= 4
 
@@ -633,6 +639,9 @@ def _contents_pages(
         for area in section.areas:
             entry(_area_heading(area, labels), REGULAR, 14, area_pages[area.id], f"area:{area.id}")
     return flow.pages
+
+
+LEADER_PITCH = 4.0
 
 
 def _area_heading(area: Area, labels: dict[str, str]) -> str:

@@ -287,7 +287,14 @@ def _paint_page(canvas: Canvas, ops: list, fonts: FontSet) -> None:
         if isinstance(op, Rule):
             set_once("stroke", op.gray, canvas.setStrokeGray)
             set_once("width", op.width, canvas.setLineWidth)
-            canvas.line(op.x1, op.y1, op.x2, op.y2)
+            if op.dots:
+                canvas.saveState()
+                canvas.setLineCap(1)  # round caps on zero-length dashes draw dots
+                canvas.setDash([0, op.dots])
+                canvas.line(op.x1, op.y1, op.x2, op.y2)
+                canvas.restoreState()
+            else:
+                canvas.line(op.x1, op.y1, op.x2, op.y2)
         elif isinstance(op, Rect):
             if op.fill_gray is not None:
                 set_once("fill", op.fill_gray, canvas.setFillGray)

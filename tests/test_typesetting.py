@@ -111,3 +111,15 @@ def test_a_break_leaves_no_statement_line_alone():
     assert texts(taken)[-1] == "b line 1" and texts(rest)[0] == "b line 2"
     # Everything that fits, fits.
     assert _take(lines, 200.0) == (lines, [])
+
+
+def test_contents_entries_have_dot_leaders_that_line_up(framework, booklet_layout):
+    from sssp_print.layout import Rule
+
+    contents = booklet_layout.pages[1]
+    leaders = [op for op in contents.ops if isinstance(op, Rule) and op.dots]
+    entries = 2 + sum(len(section.areas) for section in framework.sections)
+    assert len(leaders) == entries
+    assert len({round(op.x1, 2) for op in leaders}) == 1, "every row of dots ends at one place"
+    numbers = [op for op in contents.ops if isinstance(op, Text) and op.align == "right"]
+    assert all(op.x1 < number.x - 20 for op, number in zip(leaders, numbers))
