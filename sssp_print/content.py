@@ -49,7 +49,7 @@ DEFAULT_LABELS: dict[str, str] = {
         "browser such as Chrome, Edge or Firefox. Tick one box for the level "
         "that fits you best, at the beginning and again at the end of the "
         "course. To take a tick back, use the small Clear button on that row.\n"
-        "Save the file (File > Save, or the browser's download button) and "
+        "Save the file (File > Save, or the browser’s download button) and "
         "return that file. Do not use Print to PDF: it removes the boxes you "
         "filled in, and your answers cannot be read back.\n"
         "You can also print the booklet and fill it in by hand."
