@@ -47,7 +47,7 @@ CAPTION_HEIGHT = 14.0
 TICK_ROW_HEIGHT = 22.0
 HEADER_FILL = 0.88
 CAPTION_FILL = 0.94
-WRITING_LINE = 16.0  # between ruled lines for handwriting
+WRITING_LINE = 18.0  # between ruled lines for handwriting (6.35 mm, narrow ruled)
 
 
 # -- what a page holds -------------------------------------------------------
@@ -895,7 +895,7 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
         w = flow.width * column.width / total
         columns.append((column, x, w))
         x += w
-    row_h = 54.0 if any(c.multiline for c in table.columns) else 22.0
+    row_h = (54.0 if flow.fillable else 58.0) if any(c.multiline for c in table.columns) else 22.0
     header_lines = [
         wrap(flow.fonts, c.label, BOLD, HEADER_SIZE, w - 2 * CELL_PAD, balanced=True) for c, x, w in columns
     ]
