@@ -215,18 +215,56 @@ def wrap(
 def _balance(
     fonts: FontSet, text: str, style: str, size: float, width: float, language: str, count: int
 ) -> list[str]:
-    """The narrowest wrapping into ``count`` lines that cuts no word."""
-    narrowest = max(fonts.width(t, style, size) for t in _tokens(text) if not t.isspace())
+    """The narrowest wrapping into ``count`` lines that cuts no word.
+
+    In text without spaces, a heading breaks only after punctuation (such as
+    the slash in "主任／學校") when its phrases allow, never inside a word.
+    """
+    tokens = _tokens(text)
+    if _HAS_CJK.search(text):
+        phrases = _phrases(text)
+        if max(fonts.width(t, style, size) for t in phrases if not t.isspace()) <= width:
+            tokens = phrases
+            count = len(_wrap_paragraph(fonts, text, style, size, width, language, tokens))
+    narrowest = max(fonts.width(t, style, size) for t in tokens if not t.isspace())
     low, high = narrowest, width
     if low >= high:
-        return _wrap_paragraph(fonts, text, style, size, width, language)
+        return _wrap_paragraph(fonts, text, style, size, width, language, tokens)
     while high - low > 0.5:
         middle = (low + high) / 2
-        if len(_wrap_paragraph(fonts, text, style, size, middle, language)) <= count:
+        if len(_wrap_paragraph(fonts, text, style, size, middle, language, tokens)) <= count:
             high = middle
         else:
             low = middle
-    return _wrap_paragraph(fonts, text, style, size, high, language)
+    return _wrap_paragraph(fonts, text, style, size, high, language, tokens)
+
+
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_PHRASE_END = set("／/、，。：；！？,;:")
+
+
+def _phrases(text: str) -> list[str]:
+    """Coarser pieces than ``_tokens``: a line may break only at a space or
+    after a punctuation mark."""
+    pieces: list[str] = []
+    current = ""
+    for char in text:
+        if char.isspace() != current[-1:].isspace() and current:
+            pieces.append(current)
+            current = ""
+        current += char
+        if char in _PHRASE_END:
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    merged: list[str] = []
+    for piece in pieces:  # closing brackets and stops stay with what they close
+        if merged and not piece.isspace() and (piece[0] in _NO_BREAK_BEFORE or merged[-1][-1] in _NO_BREAK_AFTER):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return merged
 
 
 @lru_cache(maxsize=None)
@@ -271,12 +309,13 @@ def _cut_word(
 
 
 def _wrap_paragraph(
-    fonts: FontSet, text: str, style: str, size: float, width: float, language: str = ""
+    fonts: FontSet, text: str, style: str, size: float, width: float, language: str = "",
+    tokens: list[str] | None = None,
 ) -> list[str]:
     lines: list[str] = []
     # Spaces that indent a paragraph are kept on its first line.
     current = text[: len(text) - len(text.lstrip(" "))]
-    for token in _tokens(text):
+    for token in tokens if tokens is not None else _tokens(text):
         if token.isspace():
             if current:
                 current += " "

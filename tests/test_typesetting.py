@@ -123,3 +123,9 @@ def test_contents_entries_have_dot_leaders_that_line_up(framework, booklet_layou
     assert len({round(op.x1, 2) for op in leaders}) == 1, "every row of dots ends at one place"
     numbers = [op for op in contents.ops if isinstance(op, Text) and op.align == "right"]
     assert all(op.x1 < number.x - 20 for op, number in zip(leaders, numbers))
+
+
+def test_chinese_headings_break_after_punctuation_not_inside_a_word():
+    booklet = layout_booklet(load_framework(ZH))
+    cover = [t.text for t in _texts(booklet)[0] if t.size == 26]
+    assert cover == ["特殊教育統籌主任／", "學校成功規劃冊（SSSP）"]
