@@ -5,8 +5,10 @@ only. Names are flat (no hierarchy): PDF readers treat a period as a level
 separator, so none is ever used, and framework ids cannot contain one. The
 parts are joined with ':', which ids cannot contain either, so no two items
 ever share a name. The reader does not parse names: each booklet stores the
-meaning of every field (``FieldMeaning``) in its own map.
+meaning of every field (``FieldMeaning``) in its own map. Only when an app
+has dropped that map does the reader fall back on ``meaning_of``.
 
+    booklet                     a hidden field: which framework, which booklet
     owner                       the "This book belongs to" field
     level:<item>:<moment>       a radio group, on-states "0".."n" (the level)
     clear:<item>:<moment>       the push button that resets that group
@@ -18,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SEPARATOR = ":"
+BOOKLET = "booklet"
 OWNER = "owner"
 LEVEL = "level"
 CLEAR = "clear"
@@ -50,6 +53,10 @@ class FieldMeaning:
         )
 
 
+def booklet_field() -> str:
+    return BOOKLET
+
+
 def owner_field() -> str:
     return OWNER
 
@@ -75,3 +82,16 @@ def parse_level_state(state: str) -> int | None:
     """A button state or group value -> the level, or None for off/unknown."""
     state = state.lstrip("/")
     return int(state) if state.isdigit() else None
+
+
+def meaning_of(name: str) -> FieldMeaning | None:
+    """The meaning of a field read from its name alone; None for names
+    outside this scheme."""
+    if name == OWNER:
+        return FieldMeaning(OWNER)
+    parts = name.split(SEPARATOR)
+    if parts[0] in (LEVEL, CLEAR) and len(parts) == 3 and all(parts[1:]):
+        return FieldMeaning(parts[0], item=parts[1], moment=parts[2])
+    if parts[0] == ACTION and len(parts) == 4 and parts[1] and parts[2].isdigit() and parts[3]:
+        return FieldMeaning(ACTION, table=parts[1], row=int(parts[2]), column=parts[3])
+    return None

@@ -18,6 +18,19 @@ IDENTITY_FORMAT = "sssp-print-booklet"
 IDENTITY_VERSION = 1
 
 
+def booklet_label(identity: dict[str, Any]) -> dict[str, Any]:
+    """The few facts kept a second time, in a hidden form field: apps that
+    rewrite a whole file keep its form fields but may drop private catalog
+    entries. The reader rebuilds the field map from the field names."""
+    return {
+        "format": identity["format"],
+        "format_version": identity["format_version"],
+        "framework": {k: identity["framework"][k] for k in ("id", "version", "content_hash")},
+        "booklet_id": identity["booklet_id"],
+        "participant_id": identity["participant_id"],
+    }
+
+
 def booklet_identity(booklet: Booklet, booklet_id: str = "", participant_id: str = "") -> dict[str, Any]:
     """The identity record of a laid-out booklet."""
     fw = booklet.framework

@@ -27,10 +27,10 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 from reportlab.pdfgen.canvas import Canvas
 
-from . import __version__
+from . import __version__, fieldnames
 from .fonts import BOLD, REGULAR, FontSet
 from .sfnt import slim_name_table
-from .identity import IDENTITY_KEY, booklet_identity
+from .identity import IDENTITY_KEY, booklet_identity, booklet_label
 from .layout import (
     FILLABLE,
     Booklet,
@@ -46,9 +46,11 @@ from .layout import (
 log = logging.getLogger(__name__)
 
 # Field flags (PDF 32000-1, 12.7.3.1 and 12.7.4)
+FF_READ_ONLY = 1 << 0
 FF_MULTILINE = 1 << 12
 FF_RADIO = 1 << 15
 FF_PUSHBUTTON = 1 << 16
+ANNOT_HIDDEN = 1 << 1
 ANNOT_PRINT = 1 << 2
 
 TICK_PATH = b"q 0 g 1.5 w 1 J 1 j 2.2 5.6 m 4.5 2.6 l 9 8.7 l S Q\n"
@@ -74,6 +76,8 @@ def render_booklet(
         stream = pikepdf.Stream(pdf, zlib.compress(payload.encode("utf-8"), 9))
         stream.Filter = Name.FlateDecode
         pdf.Root[IDENTITY_KEY] = pdf.make_indirect(stream)
+        if booklet.edition == FILLABLE:
+            _add_booklet_label(pdf, booklet_label(identity))
         pdf.Root.Lang = String(booklet.framework.language)
         # Open on the first page, fitted to the window's width.
         pdf.Root.OpenAction = Array([pdf.pages[0].obj, Name.FitH, booklet.pages[0].height])
@@ -395,6 +399,30 @@ def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, looks: dict) -> None:
             DA=String("/Helv 0 Tf 0 g"),
         )
     )
+
+
+def _add_booklet_label(pdf: pikepdf.Pdf, label: dict) -> None:
+    """A hidden, read-only field holding ``label`` as JSON (see identity.py).
+
+    Its default value is the same, so a reader's "clear form" keeps it.
+    """
+    text = String(json.dumps(label, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+    field = pdf.make_indirect(
+        Dictionary(
+            Subtype=Name.Widget,
+            FT=Name.Tx,
+            T=String(fieldnames.booklet_field()),
+            Ff=FF_READ_ONLY,
+            F=ANNOT_HIDDEN,
+            Rect=Array([0, 0, 0, 0]),
+            V=text,
+            DV=text,
+            AP=Dictionary(N=_appearance(pdf, Rect(0, 0, 0, 0), b"/Tx BMC\nEMC\n")),
+        )
+    )
+    first = pdf.pages[0].obj
+    first.Annots = Array([*first.get("/Annots", Array()), field])
+    pdf.Root.AcroForm.Fields.append(field)
 
 
 def _text_field(pdf: pikepdf.Pdf, spec: TextField, value_look) -> pikepdf.Object:

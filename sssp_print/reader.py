@@ -76,15 +76,23 @@ def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
             "has no form fields (a printed-to-PDF or flattened copy?); "
             "ask for the saved booklet itself",
         )
+    fields = _collect_fields(top_fields)
+    warnings: list[dict[str, Any]] = []
     parsed = _identity(pdf, path)
+    if parsed is None:
+        parsed = _identity_from_fields(fields)
+        if parsed is not None:
+            warnings.append(_warning(
+                "no-field-map", None, None,
+                "the app that saved this file dropped the booklet's field map; the answers "
+                "were read by the fields' names, which is as good unless the app also renamed them",
+            ))
     if parsed is None:
         raise ReadError("not-booklet", path, "is a PDF form, but not a booklet made by sssp-print")
 
     identity, meanings = parsed
-    fields = _collect_fields(top_fields)
     layout = identity.get("buttons", {})
     page_annots: dict[int, list] = {}
-    warnings: list[dict[str, Any]] = []
     scale = set(identity.get("scale", []))
     item_ids = [item["id"] for item in identity.get("items", [])]
     moments = list(identity.get("moments", []))
@@ -187,6 +195,52 @@ def _identity(pdf: pikepdf.Pdf, path: Path) -> _Identity | None:
         return _parse_identity(_bounded_bytes(stream, path))
     except (ValueError, TypeError, KeyError, pikepdf.PdfError):
         return None
+
+
+MAX_LABEL_CHARS = 4096
+
+
+def _identity_from_fields(fields: dict[str, "_Field"]) -> "_Identity | None":
+    """The identity rebuilt from the hidden booklet field and the field names,
+    for a file whose catalog entry an app dropped."""
+    label_field = fields.get(fieldnames.booklet_field())
+    label = _text(label_field) if label_field is not None else ""
+    if not label or len(label) > MAX_LABEL_CHARS:
+        return None
+    try:
+        data = json.loads(label)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("format") != IDENTITY_FORMAT or not isinstance(data.get("framework"), dict):
+        return None
+    meanings = {name: m for name in fields if (m := fieldnames.meaning_of(name)) is not None}
+    levels = [m for m in meanings.values() if m.role == fieldnames.LEVEL]
+    if not levels:
+        return None
+    actions = [m for m in meanings.values() if m.role == fieldnames.ACTION]
+    states = {
+        level
+        for name, m in meanings.items() if m.role == fieldnames.LEVEL
+        for widget in fields[name].widgets
+        for key in _normal_states(widget)
+        if (level := fieldnames.parse_level_state(key)) is not None
+    }
+    data = {
+        **data,
+        "scale": sorted(states),
+        "moments": list(dict.fromkeys(m.moment for m in levels)),
+        "items": [{"id": item} for item in dict.fromkeys(m.item for m in levels)],
+        "tables": list(dict.fromkeys(m.table for m in actions)),
+        "columns": list(dict.fromkeys(m.column for m in actions)),
+        "buttons": {},
+    }
+    return _Identity(data, meanings)
+
+
+def _normal_states(widget: pikepdf.Dictionary) -> list[str]:
+    appearance = widget.get("/AP")
+    normal = appearance.get("/N") if isinstance(appearance, pikepdf.Dictionary) else None
+    return [str(key) for key in normal.keys()] if isinstance(normal, pikepdf.Dictionary) and not isinstance(normal, pikepdf.Stream) else []
 
 
 class _Identity(NamedTuple):

@@ -105,8 +105,23 @@ def test_booklet_carries_its_identity_and_field_map(booklet_pdf, framework):
     }
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", identity["framework"]["content_hash"])
     assert identity["booklet_id"] == ""
-    assert set(identity["fields"]) == names
+    assert set(identity["fields"]) == names - {"booklet"}
     assert identity["fields"]["level:C7:end"] == {"role": "level", "item": "C7", "moment": "end"}
+
+
+def test_booklet_keeps_its_identity_a_second_time_in_a_hidden_field(tmp_path, booklet_layout):
+    from sssp_print.pdf import render_booklet
+
+    path = tmp_path / "ids.pdf"
+    path.write_bytes(render_booklet(booklet_layout, booklet_id="B-0007", participant_id="P-42"))
+    with pikepdf.open(path) as pdf:
+        identity = json.loads(pdf.Root[IDENTITY_KEY].read_bytes())
+        label = next(f for f in pdf.Root.AcroForm.Fields if str(f.get("/T")) == "booklet")
+        assert label.V == label.DV, "a reader's Clear Form puts the default back"
+        assert label in list(pdf.pages[0].Annots)
+    stored = json.loads(str(label.V))
+    assert stored["booklet_id"] == "B-0007" and stored["participant_id"] == "P-42"
+    assert stored["framework"] == {k: identity["framework"][k] for k in ("id", "version", "content_hash")}
 
 
 def test_booklet_is_valid_and_has_no_scripts(booklet_pdf):

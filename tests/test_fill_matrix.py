@@ -37,3 +37,21 @@ def test_incremental_saves_append_to_the_original(filled, booklet_pdf):
         saved = filled[engine].read_bytes()
         assert saved.startswith(original), f"{engine} did not save incrementally"
         assert len(saved) > len(original)
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_engine_keeps_the_hidden_identity_field(tmp_path, filled, framework, engine):
+    """Each engine's save keeps the hidden field, so the copy reads the same
+    even when a later app drops the catalog's field map."""
+    stripped = tmp_path / "stripped.pdf"
+    with pikepdf.open(filled[engine]) as pdf:
+        del pdf.Root["/SsspPrintBooklet"]
+        pdf.save(stripped)
+    result = run_sssp("read", stripped)
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.decode("utf-8"))
+    plan = FillPlan()
+    assert answers["ratings"] == plan.expected_ratings(framework)
+    assert answers["actions"] == plan.expected_actions(framework)
+    assert [w["kind"] for w in answers["warnings"]] == ["no-field-map"]
+    assert answers["framework"]["content_hash"] == framework.content_hash

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pikepdf
 import pymupdf
 import pytest
 
@@ -91,3 +92,33 @@ def test_unreadable_files_fail_with_one_line(tmp_path):
         assert "Traceback" not in stderr
         assert len(stderr.strip().splitlines()) == 1
         assert words in stderr and path.name in stderr
+
+
+def test_a_rewrite_that_drops_the_field_map_reads_the_same(tmp_path, booklet_layout, framework):
+    """An app that rewrites the whole file (here pypdf's append, as Preview
+    and phone apps do in their own way) keeps the form but not the catalog
+    entry with the field map."""
+    import pypdf
+
+    from sssp_print.pdf import render_booklet
+
+    blank = tmp_path / "personal.pdf"
+    blank.write_bytes(render_booklet(booklet_layout, booklet_id="B-0007", participant_id="P-42"))
+    filled, rewritten = tmp_path / "filled.pdf", tmp_path / "rewritten.pdf"
+    plan = FillPlan()
+    fill_with_mupdf(blank, filled, plan)
+    writer = pypdf.PdfWriter()
+    writer.append(pypdf.PdfReader(filled))
+    writer.write(rewritten)
+    with pikepdf.open(rewritten) as pdf:
+        assert "/SsspPrintBooklet" not in pdf.Root and "/AcroForm" in pdf.Root
+
+    before = json.loads(run_sssp("read", filled).stdout)
+    result = run_sssp("read", rewritten)
+    assert result.returncode == 0, result.stderr
+    after = json.loads(result.stdout)
+    assert [w["kind"] for w in after.pop("warnings")] == ["no-field-map"]
+    assert before.pop("warnings") == []
+    assert after == before
+    assert after["participant_id"] == "P-42" and after["booklet_id"] == "B-0007"
+    assert after["ratings"] == plan.expected_ratings(framework)
