@@ -119,9 +119,12 @@ def _reading_order(boxes: dict[str, _Box]) -> list[str]:
 
 
 def _tick_boxes(pdf: pikepdf.Pdf, answers: dict[str, Any]) -> list[tuple[int, list[float]]]:
-    """(page index, rectangle) of the box of every chosen level, from the booklet's map."""
+    """(page index, rectangle) of the box of every chosen level: from the
+    booklet's map, or from the buttons themselves when an app dropped the map."""
     stream = pdf.Root.get(IDENTITY_KEY)
     layout = json.loads(stream.read_bytes()).get("buttons", {}) if stream is not None else {}
+    if not layout:
+        layout = _buttons_on_pages(pdf)
     found = []
     for item, moments in answers.get("ratings", {}).items():
         for moment, level in moments.items():
@@ -131,6 +134,25 @@ def _tick_boxes(pdf: pikepdf.Pdf, answers: dict[str, Any]) -> list[tuple[int, li
                 if fieldnames.parse_level_state(str(button["state"])) == level:
                     found.append((button["page"], button["rect"]))
     return found
+
+
+def _buttons_on_pages(pdf: pikepdf.Pdf) -> dict[str, list[dict[str, Any]]]:
+    """Radio group name -> its buttons' on-states, pages and rectangles."""
+    buttons: dict[str, list[dict[str, Any]]] = {}
+    for index, page in enumerate(pdf.pages):
+        for annot in page.obj.get("/Annots", []):
+            parent = annot.get("/Parent") if isinstance(annot, pikepdf.Dictionary) else None
+            if annot.get("/Subtype") != "/Widget" or not isinstance(parent, pikepdf.Dictionary):
+                continue
+            normal = annot.get("/AP", {}).get("/N")
+            if not isinstance(normal, pikepdf.Dictionary) or isinstance(normal, pikepdf.Stream):
+                continue
+            for state in normal.keys():
+                if state != "/Off":
+                    buttons.setdefault(str(parent.get("/T")), []).append(
+                        {"state": str(state)[1:], "page": index, "rect": [float(v) for v in annot.Rect]}
+                    )
+    return buttons
 
 
 def _fit(text: str, rect: list[float], fonts: FontSet) -> tuple[float, list[str], bool]:

@@ -128,3 +128,18 @@ def test_long_answers_continue_on_pages_at_the_end(tmp_path, booklet_pdf):
             assert shown.rstrip().endswith(f"→ {starts_on}")
     page_index, rect = rects[("action:B:2:action", None)]
     assert "→" not in " ".join(text for text, _ in _words_in(doc[page_index], rect))
+
+
+def test_archive_of_a_copy_without_its_field_map_shows_every_tick(tmp_path, filled, framework):
+    stripped, archive = tmp_path / "stripped.pdf", tmp_path / "archive.pdf"
+    with pikepdf.open(filled["pdfium"]) as pdf:
+        del pdf.Root["/SsspPrintBooklet"]
+        pdf.save(stripped)
+    result = run_sssp("flatten", stripped, "-o", archive)
+    assert result.returncode == 0, result.stderr
+    rects = widget_rects(filled["pdfium"])
+    for item, moments in FillPlan().expected_ratings(framework).items():
+        for moment, level in moments.items():
+            if level is not None:
+                page, rect = rects[(f"level:{item}:{moment}", str(level))]
+                assert ink(archive, "mupdf", page, rect) >= TICKED, (item, moment)
