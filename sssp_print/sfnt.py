@@ -41,7 +41,9 @@ def _read_tables(font: bytes) -> dict[bytes, bytes]:
 
 
 def _slim_names(table: bytes) -> bytes:
-    _format, count, storage = struct.unpack_from(">HHH", table, 0)
+    version, count, storage = struct.unpack_from(">HHH", table, 0)
+    if version != 0:
+        raise ValueError("a name table with language tags is kept whole")
     records, strings, seen = [], bytearray(), {}
     for index in range(count):
         platform, encoding, language, name_id, length, offset = struct.unpack_from(">6H", table, 6 + 12 * index)

@@ -93,6 +93,14 @@ def test_slimming_keeps_the_glyphs_and_drops_the_licence_text():
     assert after["name"].getDebugName(4) == before["name"].getDebugName(4) == "DejaVu Sans Condensed"
     assert before["name"].getDebugName(13) and after["name"].getDebugName(13) is None
     assert slim_name_table(b"not a font at all") == b"not a font at all"
+    # A version 1 name table (with language tags) is left as it is.
+    offset = next(
+        struct.unpack_from(">I", original, 12 + 16 * i + 8)[0]
+        for i in range(struct.unpack_from(">H", original, 4)[0])
+        if original[12 + 16 * i : 16 + 16 * i] == b"name"
+    )
+    tagged = original[:offset] + b"\x00\x01" + original[offset + 2 :]
+    assert slim_name_table(tagged) == tagged
 
 
 def test_streams_are_compressed_when_it_pays_and_pages_carry_no_filler(booklet_pdf):
