@@ -41,7 +41,7 @@ def main(verbose: bool) -> None:
     _setup_logging(verbose)
 
 
-@main.command()
+@main.command(short_help="Check a framework YAML file.")
 @click.argument("framework", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def validate(framework: Path | None) -> None:
     """Check a framework YAML file (the shipped SSSP when none is given)."""
@@ -62,11 +62,11 @@ def validate(framework: Path | None) -> None:
 @click.argument("framework", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the PDF [default: build/<framework id>[-print|-a5-booklet][-letter].pdf].")
-@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+@click.option("--paper", type=click.Choice(["a4", "letter"], case_sensitive=False), default="a4", show_default=True,
               help="Paper size.")
-@click.option("--edition", type=click.Choice(["fillable", "print"]), default="fillable",
+@click.option("--edition", type=click.Choice(["fillable", "print"], case_sensitive=False), default="fillable",
               show_default=True, help="fillable: form fields; print: circles and lines for a pen.")
-@click.option("--imposition", type=click.Choice(["none", "a5-booklet"]), default="none",
+@click.option("--imposition", type=click.Choice(["none", "a5-booklet"], case_sensitive=False), default="none",
               show_default=True,
               help="a5-booklet: half-size pages two to a sheet, in the order for folding and "
                    "stapling (implies --edition print).")
@@ -74,7 +74,7 @@ def validate(framework: Path | None) -> None:
 @click.option("--font", "font", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="A TrueType font for all text, instead of the framework's or the default "
                    "chain; give it again for fallbacks, first choice first.")
-@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]),
+@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
               help="Date to record as the PDF's creation date [default: none, for identical rebuilds].")
 def build(
     framework: Path | None, output: Path | None, paper: str, edition: str, imposition: str,
@@ -122,7 +122,7 @@ def build(
             pages += f" on {sheets} sheets, printed on both sides"
         if fonts.missing:
             log.warning(
-                "no font in the booklet's font chain has these characters, "
+                "the owner name has characters that no font in the booklet's font chain has, "
                 "so they show as empty boxes: %s", describe_missing(fonts.missing)
             )
         write_atomically(target, data)
@@ -171,7 +171,7 @@ def read(pdf: Path, output: Path | None) -> None:
         log.warning("%s: read with %d warning(s)", pdf, len(answers["warnings"]))
 
 
-@main.command()
+@main.command(short_help="Write a static archive copy of a filled booklet.")
 @click.argument("pdf", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the archive copy.")
@@ -183,16 +183,21 @@ def flatten(pdf: Path, output: Path) -> None:
     if output.resolve() == pdf.resolve():
         _fail(f"{output}: choose another file; the filled booklet is never overwritten")
     try:
-        data = flatten_booklet(pdf)
-        write_atomically(output, data)
+        result = flatten_booklet(pdf)
+        write_atomically(output, result.data)
     except SsspError as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"{output}: cannot write ({exc.strerror})")
-    click.echo(f"{output}: flattened", err=True)
+    notes = []
+    if result.continued:
+        notes.append(f"{result.continued} long answer(s) continued on pages added at the end")
+    if result.warnings:
+        notes.append(f"{pdf} has {result.warnings} warning(s): run `sssp read` on it to see them")
+    click.echo(f"{output}: flattened" + "".join(f"; {note}" for note in notes), err=True)
 
 
-@main.command()
+@main.command(short_help="Read a folder of booklets into JSON and spreadsheets.")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),

@@ -38,7 +38,14 @@ END_MARGINS = (58.0, 42.0, 60.0, 54.0)  # left, right, top, bottom
 END_SIZE = 10.0
 
 
-def flatten_booklet(source: Path, fonts: FontSet | None = None) -> bytes:
+@dataclass(frozen=True)
+class Flattened:
+    data: bytes
+    warnings: int  # what `sssp read` would warn about in the source
+    continued: int  # answers printed in full on added pages
+
+
+def flatten_booklet(source: Path, fonts: FontSet | None = None) -> Flattened:
     """Return the flattened PDF of a filled booklet.
 
     Raises:
@@ -60,7 +67,7 @@ def flatten_booklet(source: Path, fonts: FontSet | None = None) -> bytes:
         continued = {name: len(pdf.pages) + 1 + starts[name] for name in starts}
         for index, page in enumerate(pdf.pages):
             marks = [
-                (boxes[name].rect, fits[name], continued.get(name))
+                (boxes[name], fits[name], continued.get(name))
                 for name in fits if boxes[name].page == index
             ]
             page_ticks = [rect for i, rect in ticks if i == index]
@@ -71,8 +78,12 @@ def flatten_booklet(source: Path, fonts: FontSet | None = None) -> bytes:
                     page.add_overlay(drawn.pages[0])
             _drop_widgets(page)
         if end_pages is not None:
+            first_added = len(pdf.pages)
             with pikepdf.open(io.BytesIO(end_pages)) as extra:
                 pdf.pages.extend(extra.pages)
+            with pdf.open_outline() as outline:
+                for label, _text, name in long_answers:
+                    outline.root.append(pikepdf.OutlineItem(label, first_added + starts[name]))
         if "/AcroForm" in pdf.Root:
             del pdf.Root["/AcroForm"]
         retag_font_subsets(pdf)
@@ -81,7 +92,7 @@ def flatten_booklet(source: Path, fonts: FontSet | None = None) -> bytes:
         "flattened %s: %d text answers (%d continued at the end), %d ticks",
         source, len(fits), len(starts), len(ticks),
     )
-    return data
+    return Flattened(data, len(answers["warnings"]), len(starts))
 
 
 def _texts_by_field(answers: dict[str, Any]) -> dict[str, str]:
@@ -99,6 +110,7 @@ class _Box:
     page: int
     rect: list[float]
     label: str  # the field's tooltip, which says what it is in the framework's words
+    multiline: bool
 
 
 def _widget_boxes(pdf: pikepdf.Pdf) -> dict[str, _Box]:
@@ -110,7 +122,8 @@ def _widget_boxes(pdf: pikepdf.Pdf) -> dict[str, _Box]:
                 continue
             if annot.get("/FT") == "/Tx" and "/T" in annot:
                 name = str(annot.T)
-                boxes[name] = _Box(index, [float(v) for v in annot.Rect], str(annot.get("/TU", name)))
+                multiline = bool(int(annot.get("/Ff", 0)) & (1 << 12))
+                boxes[name] = _Box(index, [float(v) for v in annot.Rect], str(annot.get("/TU", name)), multiline)
     return boxes
 
 
@@ -238,13 +251,15 @@ def _draw_overlay(width, height, marks, ticks, fonts: FontSet) -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
     canvas.setFillGray(0)
-    for (x0, y0, x1, y1), (size, lines, _whole), continued_on in marks:
+    for box, (size, lines, _whole), continued_on in marks:
+        x0, y0, x1, y1 = box.rect
         if continued_on is not None:
             lines = [*lines[:-1], _with_arrow(lines[-1], continued_on, x1 - x0 - 2 * PAD, size, fonts)]
         leading = size * LEADING
         block = len(lines) * leading
-        # One line sits in the middle of its box; several start at the top.
-        top = y1 - PAD if len(lines) > 1 else (y0 + y1 + block) / 2
+        # Text of a multi-line field starts at the top, as readers draw it;
+        # a one-line field's sits in the middle.
+        top = y1 - PAD if box.multiline else (y0 + y1 + block) / 2
         y = top - size
         for line in lines:
             _draw_runs(canvas, fonts, line, REGULAR, size, x0 + PAD, y)

@@ -258,11 +258,15 @@ class _Workers:
 
 
 def _is_blank(answers: dict[str, Any]) -> bool:
+    """No level ticked and no action written. A name alone does not count:
+    organisers often pre-fill it."""
     return (
-        not answers.get("owner")
-        and all(v is None for m in answers["ratings"].values() for v in m.values())
+        all(v is None for m in answers["ratings"].values() for v in m.values())
         and not any(answers["actions"].values())
     )
+
+
+DUPLICATES_NAMED = 3  # a message names this many other copies, then counts the rest
 
 
 def _batch_problems(outcomes: list[Outcome], reference: dict[str, str] | None) -> None:
@@ -293,15 +297,18 @@ def _batch_problems(outcomes: list[Outcome], reference: dict[str, str] | None) -
                 f"{reference['version']}; read through its own map",
             ))
         if _is_blank(answers):
-            outcome.problems.append(("nothing-filled", "warning", "nothing is filled in"))
+            outcome.problems.append(("nothing-filled", "warning", "no level is ticked and no action written"))
 
     for groups, what in ((by_content, "the same file content"), (by_booklet, "the same booklet id")):
         for group in groups.values():
             if len(group) < 2:
                 continue
             for outcome in group:
-                others = ", ".join(o.source.file for o in group if o is not outcome)
-                problem = ("duplicate", "warning", f"{what} as {others}; both are kept")
+                others = [o.source.file for o in group if o is not outcome]
+                named = ", ".join(others[:DUPLICATES_NAMED])
+                if len(others) > DUPLICATES_NAMED:
+                    named += f" and {len(others) - DUPLICATES_NAMED} more"
+                problem = ("duplicate", "warning", f"{what} as {named}; all are kept")
                 if problem not in outcome.problems:
                     outcome.problems.append(problem)
 
@@ -547,7 +554,8 @@ def harvest(
             log.info("%s: not read (%s)", outcome.source.file, outcome.error[0])
         else:
             outcome.answers = result["answers"]
-            log.info("%s: read", outcome.source.file)
+            warnings = len(outcome.answers["warnings"])
+            log.info("%s: read%s", outcome.source.file, f" with {warnings} warning(s)" if warnings else "")
         if progress:
             progress(1)
 

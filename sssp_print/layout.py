@@ -654,7 +654,8 @@ def _contents_pages(
             if first == last
             else labels["pages"].format(first=first, last=last)
         )
-        lines = wrap(fonts, text, style, 10, flow.width - indent - number_room, balanced=True)
+        # Lines end short of the page numbers by a few dots' room at least.
+        lines = wrap(fonts, text, style, 10, flow.width - indent - number_room - 3 * LEADER_PITCH, balanced=True)
         flow.ensure(len(lines) * 14 + 4)
         top = flow.y
         for line in lines:

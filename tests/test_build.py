@@ -330,3 +330,12 @@ def test_missing_glyph_is_reported_by_code_point_only(tmp_path):
     stderr = result.stderr.decode("utf-8")
     assert "U+13000" in stderr
     assert "Nefer" not in stderr and "𓀀" not in stderr
+
+
+def test_option_values_are_not_case_sensitive(tmp_path):
+    out = tmp_path / "upper.pdf"
+    result = run_sssp("build", "--paper", "Letter", "--edition", "PRINT", "-o", out)
+    assert result.returncode == 0, result.stderr
+    with pikepdf.open(out) as pdf:
+        assert [round(float(v)) for v in pdf.pages[0].mediabox] == [0, 0, 612, 792]
+        assert "/AcroForm" not in pdf.Root

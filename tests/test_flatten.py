@@ -103,6 +103,7 @@ def test_long_answers_continue_on_pages_at_the_end(tmp_path, booklet_pdf):
     result = run_sssp("flatten", filled_copy, "-o", archive)
     assert result.returncode == 0, result.stderr
     assert essay.encode() not in result.stderr and b"Sentence" not in result.stderr
+    assert b"2 long answer(s) continued on pages added at the end" in result.stderr
 
     booklet_pages = len(pymupdf.open(booklet_pdf))
     doc = pymupdf.open(archive)
@@ -128,6 +129,24 @@ def test_long_answers_continue_on_pages_at_the_end(tmp_path, booklet_pdf):
             assert shown.rstrip().endswith(f"→ {starts_on}")
     page_index, rect = rects[("action:B:2:action", None)]
     assert "→" not in " ".join(text for text, _ in _words_in(doc[page_index], rect))
+    # A short answer in a multi-line cell starts at the top, as readers draw it.
+    (block,) = [b for b in doc[page_index].get_text("dict", clip=pymupdf.Rect(
+        rect[0], doc[page_index].rect.height - rect[3], rect[2], doc[page_index].rect.height - rect[1]))["blocks"]]
+    assert block["bbox"][1] - (doc[page_index].rect.height - rect[3]) < 6
+    toc = doc.get_toc()
+    assert [1, "Action plan A, row 1: Notes", booklet_pages + 1] in toc
+    assert [1, "Action plan G, row 5: Notes", booklet_pages + 2] in toc or [
+        1, "Action plan G, row 5: Notes", booklet_pages + 1] in toc
+
+
+def test_flatten_says_when_the_source_needs_a_look(tmp_path, filled):
+    cut = tmp_path / "cut.pdf"
+    data = filled["mupdf"].read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.9)])
+    result = run_sssp("flatten", cut, "-o", tmp_path / "archive.pdf")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stderr.decode().strip().splitlines()
+    assert "warning(s): run `sssp read` on it to see them" in line
 
 
 def test_archive_of_a_copy_without_its_field_map_shows_every_tick(tmp_path, filled, framework):

@@ -104,6 +104,7 @@ def mixed_folder(tmp_path_factory, filled, booklet_pdf):
     shutil.copyfile(_older_version(work), root / "old version.pdf")
     shutil.copyfile(filled["pdfjs"], root / "school one" / "copy of booklet.pdf")
     shutil.copyfile(booklet_pdf, root / "blank.pdf")
+    assert run_sssp("build", "--owner", "Pat Example", "-o", root / "named blank.pdf").returncode == 0
     commented = pymupdf.open(filled["mupdf"])
     commented[2].add_freetext_annot(pymupdf.Rect(300, 700, 550, 760), "I am level 2 really — Zoë")
     commented[5].add_text_annot(pymupdf.Point(500, 500), "Sticky note text")
@@ -134,6 +135,7 @@ EXPECTED_PROBLEMS = {  # file -> (kind, severity)
     "school one/copy of booklet.pdf": ("duplicate", "warning"),
     "school two/booklet.pdf": ("duplicate", "warning"),
     "blank.pdf": ("nothing-filled", "warning"),
+    "named blank.pdf": ("nothing-filled", "warning"),
     "commented.pdf": ("comment", "warning"),
     "twin-a.pdf": ("duplicate", "warning"),
     "twin-b.pdf": ("duplicate", "warning"),
@@ -224,7 +226,7 @@ def test_ratings_csv_has_one_row_per_booklet_and_the_union_of_columns(harvested,
     by_file = {r["file"]: r for r in rows}
     assert set(by_file) == {
         *GOOD, "cut short.pdf", "old version.pdf", "school one/copy of booklet.pdf",
-        "blank.pdf", "commented.pdf", "twin-a.pdf", "twin-b.pdf",
+        "blank.pdf", "named blank.pdf", "commented.pdf", "twin-a.pdf", "twin-b.pdf",
     }
     pdfium = by_file["school one/booklet.pdf"]
     assert pdfium["owner"] == FillPlan().owner
@@ -429,3 +431,18 @@ def test_progress_bar_on_a_terminal_only(tmp_path, filled):
     process.wait(timeout=120)
     os.close(main)
     assert b"Reading" in seen
+
+
+def test_many_copies_of_one_booklet_give_short_messages(tmp_path, filled):
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for n in range(6):
+        shutil.copyfile(filled["mupdf"], folder / f"copy {n}.pdf")
+    out = tmp_path / "out"
+    result = run_sssp("harvest", folder, "--out", out)
+    assert result.returncode == 0, result.stderr
+    rows = [r for r in _csv(out / "problems.csv") if r["kind"] == "duplicate"]
+    assert len(rows) == 6
+    for row in rows:
+        assert row["message"].count("copy ") == 3 and "and 2 more" in row["message"]
+        assert row["file"] not in row["message"]

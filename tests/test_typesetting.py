@@ -129,3 +129,14 @@ def test_chinese_headings_break_after_punctuation_not_inside_a_word():
     booklet = layout_booklet(load_framework(ZH))
     cover = [t.text for t in _texts(booklet)[0] if t.size == 26]
     assert cover == ["特殊教育統籌主任／", "學校成功規劃冊（SSSP）"]
+
+
+@pytest.mark.parametrize("paper", ["a5", "half-letter"])
+def test_every_contents_entry_keeps_some_dots_on_narrow_pages(framework, paper):
+    from sssp_print.layout import Rule
+
+    booklet = layout_booklet(framework, paper=paper, edition=PRINT)
+    contents = booklet.pages[1]
+    leaders = [op for op in contents.ops if isinstance(op, Rule) and op.dots]
+    assert len(leaders) == 2 + sum(len(section.areas) for section in framework.sections)
+    assert all(op.x1 - op.x2 >= 3 * op.dots for op in leaders)
