@@ -10,6 +10,7 @@ import json
 import logging
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -133,6 +134,15 @@ def build(
     click.echo(f"{target}: {pages}, {round(len(data) / 1024)} KB", err=True)
 
 
+def _unexpected(pdf: Path, exc: Exception) -> None:
+    """One line for a file that broke something in an unforeseen way. It names
+    the error and the line of code, for a bug report, but never the error's
+    message, which could quote what someone typed."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    _fail(f"{pdf}: could not be read ({type(exc).__name__}{where}); please report it with the file")
+
+
 def _fonts_for(fw, framework: Path | None, font: tuple[Path, ...]):
     """The fonts a build uses: --font, else the framework's font:, else ours."""
     from .fonts import FontSet, chains_for
@@ -157,6 +167,8 @@ def read(pdf: Path, output: Path | None) -> None:
         answers = read_booklet(pdf)
     except SsspError as exc:
         _fail(str(exc))
+    except Exception as exc:  # a crafted file can break a library in any way
+        _unexpected(pdf, exc)
     log.info("%s: %d warning(s)", pdf, len(answers["warnings"]))
     text = json.dumps(answers, ensure_ascii=False, indent=2) + "\n"
     if output is None:
@@ -189,6 +201,8 @@ def flatten(pdf: Path, output: Path) -> None:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"{output}: cannot write ({exc.strerror})")
+    except Exception as exc:  # a crafted file can break a library in any way
+        _unexpected(pdf, exc)
     notes = []
     if result.continued:
         notes.append(f"{result.continued} long answer(s) continued on pages added at the end")

@@ -25,7 +25,8 @@ from .fonts import BOLD, REGULAR, FontSet
 from .identity import IDENTITY_KEY
 from .layout import wrap
 from .pdf import retag_font_subsets, save_bytes
-from .reader import read_booklet
+from .errors import ReadError
+from .reader import pdf_int, pdf_rect, read_booklet
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,21 @@ def flatten_booklet(source: Path, fonts: FontSet | None = None) -> Flattened:
     """
     fonts = fonts or FontSet()
     answers = read_booklet(source)
+    try:
+        return _flatten(source, answers, fonts)
+    except pikepdf.PikepdfError as exc:
+        # The answers were readable, but a page itself is damaged.
+        detail = str(exc).replace(str(source), "").strip(" :").splitlines()[0]
+        raise ReadError("damaged", source, f"the pages are too damaged to draw on ({detail}); "
+                        "`sssp read` still gives the answers") from None
+
+
+def _flatten(source: Path, answers: dict[str, Any], fonts: FontSet) -> Flattened:
     texts = _texts_by_field(answers)
     with pikepdf.open(source) as pdf:
         boxes = _widget_boxes(pdf)
         ticks = _tick_boxes(pdf, answers)
-        page_w, page_h = (float(v) for v in pdf.pages[0].mediabox[2:4])
+        page_w, page_h = _page_size(pdf.pages[0])
         fits = {name: _fit(texts[name], box.rect, fonts) for name, box in boxes.items() if texts.get(name)}
         long_answers = [
             (boxes[name].label, texts[name], name)
@@ -72,7 +83,7 @@ def flatten_booklet(source: Path, fonts: FontSet | None = None) -> Flattened:
             ]
             page_ticks = [rect for i, rect in ticks if i == index]
             if marks or page_ticks:
-                width, height = float(page.mediabox[2]), float(page.mediabox[3])
+                width, height = _page_size(page)
                 overlay = _draw_overlay(width, height, marks, page_ticks, fonts)
                 with pikepdf.open(io.BytesIO(overlay)) as drawn:
                     page.add_overlay(drawn.pages[0])
@@ -81,9 +92,12 @@ def flatten_booklet(source: Path, fonts: FontSet | None = None) -> Flattened:
             first_added = len(pdf.pages)
             with pikepdf.open(io.BytesIO(end_pages)) as extra:
                 pdf.pages.extend(extra.pages)
-            with pdf.open_outline() as outline:
-                for label, _text, name in long_answers:
-                    outline.root.append(pikepdf.OutlineItem(label, first_added + starts[name]))
+            try:
+                with pdf.open_outline() as outline:
+                    for label, _text, name in long_answers:
+                        outline.root.append(pikepdf.OutlineItem(label, first_added + starts[name]))
+            except (ValueError, pikepdf.OutlineStructureError):
+                log.warning("%s: its bookmarks are damaged; the added pages get none", source)
         if "/AcroForm" in pdf.Root:
             del pdf.Root["/AcroForm"]
         retag_font_subsets(pdf)
@@ -117,14 +131,20 @@ def _widget_boxes(pdf: pikepdf.Pdf) -> dict[str, _Box]:
     """Field name -> where each text widget sits, and its tooltip."""
     boxes = {}
     for index, page in enumerate(pdf.pages):
-        for annot in page.obj.get("/Annots", []):
+        for annot in _annotations(page):
             if not isinstance(annot, pikepdf.Dictionary) or annot.get("/Subtype") != "/Widget":
                 continue
-            if annot.get("/FT") == "/Tx" and "/T" in annot:
+            rect = pdf_rect(annot.get("/Rect"))
+            if annot.get("/FT") == "/Tx" and "/T" in annot and rect is not None:
                 name = str(annot.T)
-                multiline = bool(int(annot.get("/Ff", 0)) & (1 << 12))
-                boxes[name] = _Box(index, [float(v) for v in annot.Rect], str(annot.get("/TU", name)), multiline)
+                multiline = bool(pdf_int(annot.get("/Ff")) & (1 << 12))
+                boxes[name] = _Box(index, rect, str(annot.get("/TU", name)), multiline)
     return boxes
+
+
+def _page_size(page: pikepdf.Page) -> tuple[float, float]:
+    box = pdf_rect(page.obj.get("/MediaBox")) or [0.0, 0.0, 595.28, 841.89]
+    return box[2], box[3]
 
 
 def _reading_order(boxes: dict[str, _Box]) -> list[str]:
@@ -134,8 +154,7 @@ def _reading_order(boxes: dict[str, _Box]) -> list[str]:
 def _tick_boxes(pdf: pikepdf.Pdf, answers: dict[str, Any]) -> list[tuple[int, list[float]]]:
     """(page index, rectangle) of the box of every chosen level: from the
     booklet's map, or from the buttons themselves when an app dropped the map."""
-    stream = pdf.Root.get(IDENTITY_KEY)
-    layout = json.loads(stream.read_bytes()).get("buttons", {}) if stream is not None else {}
+    layout = _map_buttons(pdf)
     if not layout:
         layout = _buttons_on_pages(pdf)
     found = []
@@ -149,21 +168,41 @@ def _tick_boxes(pdf: pikepdf.Pdf, answers: dict[str, Any]) -> list[tuple[int, li
     return found
 
 
+def _map_buttons(pdf: pikepdf.Pdf) -> dict[str, list[dict[str, Any]]]:
+    """The tick boxes as the booklet's map records them; {} when it is gone
+    or damaged (the reader then worked from the fields too)."""
+    stream = pdf.Root.get(IDENTITY_KEY)
+    try:
+        buttons = json.loads(stream.read_bytes()).get("buttons", {}) if isinstance(stream, pikepdf.Stream) else {}
+    except (ValueError, AttributeError, pikepdf.PdfError):
+        return {}
+    return buttons if isinstance(buttons, dict) else {}
+
+
+def _annotations(page: pikepdf.Page) -> list[pikepdf.Dictionary]:
+    annots = page.obj.get("/Annots")
+    if not isinstance(annots, pikepdf.Array):
+        return []
+    return [a for a in annots if isinstance(a, pikepdf.Dictionary)]
+
+
 def _buttons_on_pages(pdf: pikepdf.Pdf) -> dict[str, list[dict[str, Any]]]:
     """Radio group name -> its buttons' on-states, pages and rectangles."""
     buttons: dict[str, list[dict[str, Any]]] = {}
     for index, page in enumerate(pdf.pages):
-        for annot in page.obj.get("/Annots", []):
+        for annot in _annotations(page):
             parent = annot.get("/Parent") if isinstance(annot, pikepdf.Dictionary) else None
             if annot.get("/Subtype") != "/Widget" or not isinstance(parent, pikepdf.Dictionary):
                 continue
-            normal = annot.get("/AP", {}).get("/N")
-            if not isinstance(normal, pikepdf.Dictionary) or isinstance(normal, pikepdf.Stream):
+            appearance = annot.get("/AP")
+            normal = appearance.get("/N") if isinstance(appearance, pikepdf.Dictionary) else None
+            rect = pdf_rect(annot.get("/Rect"))
+            if not isinstance(normal, pikepdf.Dictionary) or isinstance(normal, pikepdf.Stream) or rect is None:
                 continue
             for state in normal.keys():
                 if state != "/Off":
                     buttons.setdefault(str(parent.get("/T")), []).append(
-                        {"state": str(state)[1:], "page": index, "rect": [float(v) for v in annot.Rect]}
+                        {"state": str(state)[1:], "page": index, "rect": rect}
                     )
     return buttons
 

@@ -131,12 +131,20 @@ def save_bytes(pdf: pikepdf.Pdf) -> bytes:
         if not isinstance(obj, pikepdf.Stream):
             continue
         filters = obj.get("/Filter")
-        filters = [filters] if isinstance(filters, Name) else list(filters or [])
+        if filters is None or isinstance(filters, Name):
+            filters = [filters] if filters is not None else []
+        elif isinstance(filters, Array):
+            filters = list(filters)
+        else:
+            continue
         if obj.get("/Filter") == Name.FlateDecode or not set(filters) <= {Name.FlateDecode, Name.ASCII85Decode}:
             continue
         # reportlab wraps most of its streams in ASCII85, a quarter larger
         # than needed.
-        data = obj.read_bytes()
+        try:
+            data = obj.read_bytes()
+        except pikepdf.PdfError:
+            continue  # a damaged stream (in a returned file) is kept as it is
         if len(data) >= COMPRESS_FROM:
             obj.write(zlib.compress(data, 9), filter=Name.FlateDecode)
         elif filters:
@@ -167,10 +175,15 @@ def retag_font_subsets(pdf: pikepdf.Pdf) -> None:
             continue
         name = str(obj.get("/BaseFont", ""))
         descriptor = obj.get("/FontDescriptor")
-        if not re.match(r"^/[A-Z]{6}\+", name) or descriptor is None or "/FontFile2" not in descriptor:
+        if not re.match(r"^/[A-Z]{6}\+", name) or not isinstance(descriptor, Dictionary):
             continue
-        program = descriptor.FontFile2
-        slim = slim_name_table(program.read_bytes())
+        program = descriptor.get("/FontFile2")
+        if not isinstance(program, pikepdf.Stream):
+            continue
+        try:
+            slim = slim_name_table(program.read_bytes())
+        except pikepdf.PdfError:
+            continue  # a damaged font (in a returned file) is left alone
         if len(slim) != program.get("/Length1"):
             program.write(zlib.compress(slim, 9), filter=Name.FlateDecode)
             program.Length1 = len(slim)
@@ -181,7 +194,10 @@ def retag_font_subsets(pdf: pikepdf.Pdf) -> None:
         descriptor.FontName = renamed
         to_unicode = obj.get("/ToUnicode")
         if isinstance(to_unicode, pikepdf.Stream):
-            _fix_astral_to_unicode(to_unicode)
+            try:
+                _fix_astral_to_unicode(to_unicode)
+            except pikepdf.PdfError:
+                pass
 
 
 def _fix_astral_to_unicode(cmap: pikepdf.Stream) -> None:

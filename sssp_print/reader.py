@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import zlib
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -174,8 +175,8 @@ def _comments(pdf: pikepdf.Pdf) -> list[dict[str, Any]]:
             if subtype in _FORM_ANNOTATIONS:
                 continue
             contents = annot.get("/Contents")
-            text = str(contents).replace("\r\n", "\n").replace("\r", "\n") if contents is not None else ""
-            kind = str(subtype)[1:] if subtype is not None else "annotation"
+            text = pdf_text(contents).replace("\r\n", "\n").replace("\r", "\n") if contents is not None else ""
+            kind = pdf_text(subtype)[1:] if subtype is not None else "annotation"
             warning = _warning(
                 "comment", None, None,
                 f"a {kind} annotation on page {index} is outside the form fields"
@@ -313,7 +314,7 @@ def _collect_fields(top_fields: pikepdf.Array) -> dict[str, _Field]:
         partial = node.get("/T")
         name = prefix
         if partial is not None:
-            name = f"{prefix}.{partial}" if prefix else str(partial)
+            name = f"{prefix}.{pdf_text(partial)}" if prefix else pdf_text(partial)
         value = node.get("/V", inherited_value)
         kids = node.get("/Kids")
         field_kids = []
@@ -350,15 +351,49 @@ def _text(field: _Field) -> str:
             return ""
     if value is None or isinstance(value, pikepdf.Name):
         return ""
-    text = str(value)
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return pdf_text(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def pdf_text(value: Any) -> str:
+    """A PDF string as text. A string whose bytes do not decode (a damaged
+    file) keeps what can be read, with U+FFFD for the rest."""
+    try:
+        return str(value)
+    except UnicodeDecodeError:
+        if isinstance(value, pikepdf.Name):
+            return value.unparse().decode("latin-1")
+        raw = bytes(value)
+        if raw.startswith((b"\xfe\xff", b"\xff\xfe")):
+            return raw.decode("utf-16", "replace")
+        if raw.startswith(b"\xef\xbb\xbf"):
+            return raw[3:].decode("utf-8", "replace")
+        return raw.decode("latin-1")
+
+
+def pdf_rect(value: Any) -> list[float] | None:
+    """A rectangle as [x0, y0, x1, y1] with x0 <= x1 and y0 <= y1, or None
+    when the value is not four finite numbers (as in a damaged file)."""
+    try:
+        numbers = [float(v) for v in value]
+    except (TypeError, ValueError):
+        return None
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        return None
+    x0, y0, x1, y1 = numbers
+    return [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+
+
+def pdf_int(value: Any, default: int = 0) -> int:
+    """An integer entry such as /Ff, or ``default`` when it is not one."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def _rect_key(rect: Any) -> tuple[float, ...] | None:
-    try:
-        return tuple(round(float(v)) for v in rect)
-    except (TypeError, ValueError):
-        return None
+    found = pdf_rect(rect)
+    return tuple(round(v) for v in found) if found is not None else None
 
 
 def _group_widgets(

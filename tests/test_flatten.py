@@ -162,3 +162,31 @@ def test_archive_of_a_copy_without_its_field_map_shows_every_tick(tmp_path, fill
             if level is not None:
                 page, rect = rects[(f"level:{item}:{moment}", str(level))]
                 assert ink(archive, "mupdf", page, rect) >= TICKED, (item, moment)
+
+
+def test_a_page_too_damaged_to_draw_on_gives_one_line(tmp_path, filled):
+    damaged = tmp_path / "damaged.pdf"
+    with pikepdf.open(filled["mupdf"]) as pdf:
+        page = pdf.pages[2]  # holds ticks, so the archive draws on it
+        page.Contents.write(b"\x78\x9c garbage that does not inflate", filter=pikepdf.Name.FlateDecode)
+        pdf.save(damaged)
+    assert run_sssp("read", damaged).returncode == 0, "the answers themselves are fine"
+    result = run_sssp("flatten", damaged, "-o", tmp_path / "archive.pdf")
+    assert result.returncode == 1
+    (line,) = result.stderr.decode().strip().splitlines()
+    assert "too damaged to draw on" in line and "Traceback" not in line
+    assert not (tmp_path / "archive.pdf").exists()
+
+
+def test_damaged_bookmarks_do_not_stop_an_archive(tmp_path, booklet_pdf):
+    essay = "A long reflection. " * 400
+    filled_copy, broken, archive = tmp_path / "f.pdf", tmp_path / "b.pdf", tmp_path / "a.pdf"
+    fill_with_mupdf(booklet_pdf, filled_copy, FillPlan(cells={("A", 1, "notes"): essay}))
+    with pikepdf.open(filled_copy) as pdf:
+        pdf.Root.Outlines.First = pikepdf.String("not a bookmark")
+        pdf.save(broken)
+    result = run_sssp("flatten", broken, "-o", archive)
+    assert result.returncode == 0, result.stderr
+    doc = pymupdf.open(archive)
+    assert len(doc) > len(pymupdf.open(booklet_pdf))
+    assert " ".join(p.get_text() for p in doc).replace("\n", " ").count("A long reflection.") >= 400

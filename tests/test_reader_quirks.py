@@ -195,3 +195,23 @@ def test_field_tree_loop_ends(tmp_path, booklet_pdf):
 
     result = run_sssp("read", _craft(booklet_pdf, tmp_path, edit))
     assert result.returncode == 0, result.stderr
+
+
+def test_strings_and_names_that_do_not_decode_are_read_as_far_as_they_go(tmp_path, booklet_pdf):
+    def edit(pdf):
+        note = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name("/StampXYZ"),
+            Rect=[100, 100, 200, 150], Contents=pikepdf.String(b"\xef\xbb\xbfok \x9d"),
+        )
+        pdf.pages[3].obj.Annots.append(pdf.make_indirect(note))
+        fields = {str(f.T): f for f in pdf.Root.AcroForm.Fields}
+        fields["action:A:1:notes"].V = pikepdf.String(b"\xfe\xff\x00A\xd8")  # a UTF-16 string cut short
+
+    crafted = _craft(booklet_pdf, tmp_path, edit)
+    raw = crafted.read_bytes()
+    assert raw.count(b"/StampXYZ") == 1
+    crafted.write_bytes(raw.replace(b"/StampXYZ", b"/Stamp\x9d\xfe\xff"))  # a name that is not UTF-8
+    answers = _read(crafted)
+    comments = [w for w in answers["warnings"] if w["kind"] == "comment"]
+    assert [c["text"] for c in comments] == ["ok \ufffd"]
+    assert answers["actions"]["A"][0]["notes"].startswith("A")
