@@ -223,8 +223,14 @@ def load_framework(path: str | Path | None = None) -> Framework:
         line = mark.line + 1 if mark else 0
         problem = exc.problem or exc.context or "bad YAML"
         raise ContentError(f"{shown}:{line}: YAML syntax: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise ContentError(
+            f"{shown}:{line}: the character U+{exc.character:04X} is not allowed in YAML"
+        ) from None
     except yaml.YAMLError as exc:
-        raise ContentError(f"{shown}: YAML syntax: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "bad YAML"
+        raise ContentError(f"{shown}: YAML syntax: {first}") from None
     if root is None:
         raise ContentError(f"{shown}:1: the file is empty")
 

@@ -134,6 +134,7 @@ BAD_CONTENT = [
      r":\d+: labels\.page_footer: unknown placeholder \{total\}; this label can use: \{page\}, \{pages\}"),
     ("sections:\n", "labels:\n  clear: \"50% {\"\nsections:\n", r"labels\.clear: .*literal brace"),
     ("sections:\n", "labels:\n  contnts: Inhalt\nsections:\n", r"labels: unknown key 'contnts' \(did you mean 'contents'\?\)"),
+    ("title: Knitting Club Self-Review", "title: Knitting\x00Club", r":5: the character U\+0000 is not allowed in YAML"),
 ]
 
 
