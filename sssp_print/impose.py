@@ -76,6 +76,7 @@ def impose_booklet(
                 sheets.Root[key] = source.Root[key]
         _add_outline(sheets, bookmarks, side_of)
         sheets.Root.PageMode = Name.UseOutlines
+        sheets.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
         sheets.Root.OpenAction = Array([sheets.pages[0].obj, Name.FitH, sheet_h])
         return save_bytes(sheets)
 

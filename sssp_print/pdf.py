@@ -82,6 +82,8 @@ def render_booklet(
         # Open on the first page, fitted to the window's width.
         pdf.Root.OpenAction = Array([pdf.pages[0].obj, Name.FitH, booklet.pages[0].height])
         pdf.Root.PageMode = Name.UseOutlines
+        # Window title and screen readers announce the title, not the file name.
+        pdf.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
         if not booklet.framework.author and "/Author" in pdf.docinfo:
             del pdf.docinfo["/Author"]  # reportlab's "anonymous"
         if date is None:

@@ -119,6 +119,7 @@ def test_bookmarks_links_and_opening_view(booklet_pdf, booklet_layout, framework
 
     with pikepdf.open(booklet_pdf) as pdf:
         assert pdf.Root.PageMode == "/UseOutlines"
+        assert pdf.Root.ViewerPreferences.DisplayDocTitle is True
         action = pdf.Root.OpenAction
         assert action[0].objgen == pdf.pages[0].obj.objgen and action[1] == "/FitH"
 
