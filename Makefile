@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SOURCES := $(wildcard sssp_print/*.py) $(wildcard content/*.yaml) $(wildcard fonts/*.ttf)
 
-.PHONY: all test bench preview approve clean
+.PHONY: all test lint bench preview approve clean
 
 all: build/sssp.pdf
 
@@ -29,6 +29,11 @@ node_modules/.installed: package.json package-lock.json
 
 test: $(VENV)/.test-deps node_modules/.installed
 	$(BIN)/python -m pytest -q
+
+# The code's format (ruff, 88 columns) and its lint rules (pyproject.toml).
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff format --check sssp_print tests
+	$(BIN)/ruff check sssp_print tests
 
 # Speed and size figures, each against a baseline measured in the same run.
 bench: $(VENV)/.test-deps node_modules/.installed

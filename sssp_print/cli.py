@@ -43,11 +43,12 @@ def main(verbose: bool) -> None:
 
 
 @main.command(short_help="Check a framework YAML file.")
-@click.argument("framework", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "framework", required=False, type=click.Path(dir_okay=False, path_type=Path)
+)
 def validate(framework: Path | None) -> None:
     """Check a framework YAML file (the shipped SSSP when none is given)."""
     from .content import load_framework
-
     from .layout import check_glyphs
 
     try:
@@ -56,30 +57,68 @@ def validate(framework: Path | None) -> None:
     except SsspError as exc:
         _fail(str(exc))
     count = sum(1 for _ in fw.items())
-    click.echo(f"{fw.source}: valid ({fw.id} {fw.version}, {count} items, {fw.content_hash})")
+    click.echo(
+        f"{fw.source}: valid ({fw.id} {fw.version}, {count} items, {fw.content_hash})"
+    )
 
 
 @main.command()
-@click.argument("framework", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the PDF [default: build/<framework id>[-print|-a5-booklet][-letter].pdf].")
-@click.option("--paper", type=click.Choice(["a4", "letter"], case_sensitive=False), default="a4", show_default=True,
-              help="Paper size.")
-@click.option("--edition", type=click.Choice(["fillable", "print"], case_sensitive=False), default="fillable",
-              show_default=True, help="fillable: form fields; print: circles and lines for a pen.")
-@click.option("--imposition", type=click.Choice(["none", "a5-booklet"], case_sensitive=False), default="none",
-              show_default=True,
-              help="a5-booklet: half-size pages two to a sheet, in the order for folding and "
-                   "stapling (implies --edition print).")
+@click.argument(
+    "framework", required=False, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the PDF [default: build/<framework id>[-print|-a5-booklet][-letter].pdf].",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"], case_sensitive=False),
+    default="a4",
+    show_default=True,
+    help="Paper size.",
+)
+@click.option(
+    "--edition",
+    type=click.Choice(["fillable", "print"], case_sensitive=False),
+    default="fillable",
+    show_default=True,
+    help="fillable: form fields; print: circles and lines for a pen.",
+)
+@click.option(
+    "--imposition",
+    type=click.Choice(["none", "a5-booklet"], case_sensitive=False),
+    default="none",
+    show_default=True,
+    help="a5-booklet: half-size pages two to a sheet, in the order for folding and "
+    "stapling (implies --edition print).",
+)
 @click.option("--owner", default="", help="Pre-fill the 'This book belongs to' name.")
-@click.option("--font", "font", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="A TrueType font for all text, instead of the framework's or the default "
-                   "chain; give it again for fallbacks, first choice first.")
-@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="Date to record as the PDF's creation date [default: none, for identical rebuilds].")
+@click.option(
+    "--font",
+    "font",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A TrueType font for all text, instead of the framework's or the default "
+    "chain; give it again for fallbacks, first choice first.",
+)
+@click.option(
+    "--date",
+    "date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Date to record as the PDF's creation date [default: none, for identical rebuilds].",
+)
 def build(
-    framework: Path | None, output: Path | None, paper: str, edition: str, imposition: str,
-    owner: str, font: tuple[Path, ...], date,
+    framework: Path | None,
+    output: Path | None,
+    paper: str,
+    edition: str,
+    imposition: str,
+    owner: str,
+    font: tuple[Path, ...],
+    date,
 ) -> None:
     """Build a PDF booklet from a framework YAML file."""
     from .content import load_framework
@@ -91,12 +130,17 @@ def build(
     if imposition != "none":
         source = click.get_current_context().get_parameter_source("edition")
         if edition == "fillable" and source == click.core.ParameterSource.COMMANDLINE:
-            _fail("--imposition a5-booklet makes the print edition; leave out --edition fillable", code=2)
+            _fail(
+                "--imposition a5-booklet makes the print edition; leave out --edition fillable",
+                code=2,
+            )
         edition = "print"
     suffix = {"none": "", "a5-booklet": "-a5-booklet"}[imposition] or (
         "-print" if edition == "print" else ""
     )
-    if paper != "a4":  # so that the A4 and letter files of a framework live side by side
+    if (
+        paper != "a4"
+    ):  # so that the A4 and letter files of a framework live side by side
         suffix += f"-{paper}"
     target = output
     try:
@@ -106,8 +150,14 @@ def build(
         fonts = _fonts_for(fw, framework, font)
         # The owner field holds one line: fold any line breaks to spaces.
         owner = " ".join(owner.split())
-        page_paper = {"a4": "a5", "letter": "half-letter"}[paper] if imposition != "none" else paper
-        booklet = layout_booklet(fw, paper=page_paper, fonts=fonts, owner=owner, edition=edition)
+        page_paper = (
+            {"a4": "a5", "letter": "half-letter"}[paper]
+            if imposition != "none"
+            else paper
+        )
+        booklet = layout_booklet(
+            fw, paper=page_paper, fonts=fonts, owner=owner, edition=edition
+        )
         log.info("laid out %d pages", len(booklet.pages))
         data = render_booklet(booklet, fonts=fonts, date=date)
         pages = f"{len(booklet.pages)} pages"
@@ -124,7 +174,8 @@ def build(
         if fonts.missing:
             log.warning(
                 "the owner name has characters that no font in the booklet's font chain has, "
-                "so they show as empty boxes: %s", describe_missing(fonts.missing)
+                "so they show as empty boxes: %s",
+                describe_missing(fonts.missing),
             )
         write_atomically(target, data)
     except SsspError as exc:
@@ -139,8 +190,12 @@ def _unexpected(pdf: Path, exc: Exception) -> None:
     the error and the line of code, for a bug report, but never the error's
     message, which could quote what someone typed."""
     frames = traceback.extract_tb(exc.__traceback__)
-    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
-    _fail(f"{pdf}: could not be read ({type(exc).__name__}{where}); please report it with the file")
+    where = (
+        f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    )
+    _fail(
+        f"{pdf}: could not be read ({type(exc).__name__}{where}); please report it with the file"
+    )
 
 
 def _fonts_for(fw, framework: Path | None, font: tuple[Path, ...]):
@@ -155,8 +210,12 @@ def _fonts_for(fw, framework: Path | None, font: tuple[Path, ...]):
 
 @main.command()
 @click.argument("pdf", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the JSON here instead of to standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON here instead of to standard output.",
+)
 def read(pdf: Path, output: Path | None) -> None:
     """Read the answers of a filled booklet as JSON."""
     from .pdf import write_atomically
@@ -185,8 +244,13 @@ def read(pdf: Path, output: Path | None) -> None:
 
 @main.command(short_help="Write a static archive copy of a filled booklet.")
 @click.argument("pdf", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the archive copy.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the archive copy.",
+)
 def flatten(pdf: Path, output: Path) -> None:
     """Write a static archive copy of a filled booklet: answers drawn, no fields."""
     from .flatten import flatten_booklet
@@ -205,22 +269,43 @@ def flatten(pdf: Path, output: Path) -> None:
         _unexpected(pdf, exc)
     notes = []
     if result.continued:
-        notes.append(f"{result.continued} long answer(s) continued on pages added at the end")
+        notes.append(
+            f"{result.continued} long answer(s) continued on pages added at the end"
+        )
     if result.warnings:
-        notes.append(f"{pdf} has {result.warnings} warning(s): run `sssp read` on it to see them")
-    click.echo(f"{output}: flattened" + "".join(f"; {note}" for note in notes), err=True)
+        notes.append(
+            f"{pdf} has {result.warnings} warning(s): run `sssp read` on it to see them"
+        )
+    click.echo(
+        f"{output}: flattened" + "".join(f"; {note}" for note in notes), err=True
+    )
 
 
 @main.command(short_help="Read a folder of booklets into JSON and spreadsheets.")
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Folder for the harvest; an earlier harvest there is replaced when the run ends.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=None,
-              help="Files read at once [default: the number of CPUs].")
-@click.option("--framework", type=click.Path(dir_okay=False, path_type=Path),
-              help="The current framework, to flag booklets of other versions [default: the shipped SSSP].")
-def harvest(paths: tuple[Path, ...], out: Path, jobs: int | None, framework: Path | None) -> None:
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the harvest; an earlier harvest there is replaced when the run ends.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Files read at once [default: the number of CPUs].",
+)
+@click.option(
+    "--framework",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The current framework, to flag booklets of other versions [default: the shipped SSSP].",
+)
+def harvest(
+    paths: tuple[Path, ...], out: Path, jobs: int | None, framework: Path | None
+) -> None:
     """Read every booklet under PATHS into JSON and spreadsheets in --out."""
     import os
 
@@ -240,8 +325,12 @@ def harvest(paths: tuple[Path, ...], out: Path, jobs: int | None, framework: Pat
     try:
         total = len(find_sources(paths))
         if sys.stderr.isatty():
-            with click.progressbar(length=total, file=sys.stderr, label="Reading") as bar:
-                summary = run_harvest(list(paths), out, jobs, reference, progress=bar.update)
+            with click.progressbar(
+                length=total, file=sys.stderr, label="Reading"
+            ) as bar:
+                summary = run_harvest(
+                    list(paths), out, jobs, reference, progress=bar.update
+                )
         else:
             summary = run_harvest(list(paths), out, jobs, reference)
     except HarvestUsageError as exc:

@@ -12,10 +12,11 @@ import hashlib
 import json
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -168,7 +169,9 @@ class Framework:
     owner_label: str
     language: str
     author: str
-    font: dict[str, tuple[str, ...]]  # style -> font files named by the framework; empty: defaults
+    font: dict[
+        str, tuple[str, ...]
+    ]  # style -> font files named by the framework; empty: defaults
     scale: tuple[ScaleLevel, ...]
     moments: tuple[Moment, ...]
     action_table: ActionTable
@@ -311,7 +314,9 @@ class _FrameworkReader:
         try:
             value = int(node.value.replace("_", ""), 0)
         except ValueError:
-            raise self.fail(node, path, f"expected a whole number, found '{node.value}'") from None
+            raise self.fail(
+                node, path, f"expected a whole number, found '{node.value}'"
+            ) from None
         if minimum is not None and value < minimum:
             raise self.fail(node, path, f"must be at least {minimum}, found {value}")
         return value
@@ -328,7 +333,10 @@ class _FrameworkReader:
         return value
 
     def boolean(self, node: yaml.Node, path: str) -> bool:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:bool":
+        if (
+            not isinstance(node, yaml.ScalarNode)
+            or node.tag != "tag:yaml.org,2002:bool"
+        ):
             raise self.fail(node, path, f"expected true or false, found {_kind(node)}")
         return node.value.lower() in ("true", "yes", "on")
 
@@ -351,7 +359,9 @@ class _FrameworkReader:
         key = f"{namespace}:{value}"
         if key in self.seen_ids:
             raise self.fail(
-                node, path, f"duplicate id '{value}' (first used at {self.seen_ids[key]})"
+                node,
+                path,
+                f"duplicate id '{value}' (first used at {self.seen_ids[key]})",
             )
         self.seen_ids[key] = f"line {node.start_mark.line + 1}"
         return value
@@ -363,10 +373,22 @@ class _FrameworkReader:
             root,
             "",
             required=(
-                "id", "version", "title", "scale", "moments", "action_table",
+                "id",
+                "version",
+                "title",
+                "scale",
+                "moments",
+                "action_table",
                 "sections",
             ),
-            optional=("subtitle", "owner_label", "language", "author", "font", "labels"),
+            optional=(
+                "subtitle",
+                "owner_label",
+                "language",
+                "author",
+                "font",
+                "labels",
+            ),
         )
         data: dict[str, Any] = {}
         fw_id = self.new_id(top["id"], "id", "framework")
@@ -442,7 +464,9 @@ class _FrameworkReader:
                     f"{path}.level",
                     f"levels must count up from 0 in order; expected {i}, found {level}",
                 )
-            levels.append(ScaleLevel(level, self.text(fields["label"], f"{path}.label")))
+            levels.append(
+                ScaleLevel(level, self.text(fields["label"], f"{path}.label"))
+            )
         if len(levels) < 2:
             raise self.fail(node, "scale", "a scale needs at least two levels")
         return tuple(levels)
@@ -464,7 +488,9 @@ class _FrameworkReader:
         fields = self.mapping(node, "action_table", required=("rows", "columns"))
         rows = self.integer(fields["rows"], "action_table.rows", minimum=1)
         columns = []
-        for i, entry in enumerate(self.sequence(fields["columns"], "action_table.columns")):
+        for i, entry in enumerate(
+            self.sequence(fields["columns"], "action_table.columns")
+        ):
             path = f"action_table.columns[{i}]"
             col = self.mapping(
                 entry, path, required=("id", "label"), optional=("multiline", "width")
@@ -478,7 +504,9 @@ class _FrameworkReader:
                         if "multiline" in col
                         else False
                     ),
-                    width=self.number(col["width"], f"{path}.width") if "width" in col else 1.0,
+                    width=self.number(col["width"], f"{path}.width")
+                    if "width" in col
+                    else 1.0,
                 )
             )
         return ActionTable(rows, tuple(columns))
@@ -489,34 +517,50 @@ class _FrameworkReader:
         if not isinstance(node, yaml.MappingNode):
             chain = self.font_chain(node, "font")
             return {"regular": chain, "bold": chain, "italic": chain}
-        fields = self.mapping(node, "font", required=("regular",), optional=("bold", "italic"))
+        fields = self.mapping(
+            node, "font", required=("regular",), optional=("bold", "italic")
+        )
         regular = self.font_chain(fields["regular"], "font.regular")
         return {
-            style: self.font_chain(fields[style], f"font.{style}") if style in fields else regular
+            style: self.font_chain(fields[style], f"font.{style}")
+            if style in fields
+            else regular
             for style in ("regular", "bold", "italic")
         }
 
     def font_chain(self, node: yaml.Node, path: str) -> tuple[str, ...]:
         if isinstance(node, yaml.SequenceNode):
-            return tuple(self.text(n, f"{path}[{i}]") for i, n in enumerate(self.sequence(node, path)))
+            return tuple(
+                self.text(n, f"{path}[{i}]")
+                for i, n in enumerate(self.sequence(node, path))
+            )
         return (self.text(node, path),)
 
     def read_labels(self, node: yaml.Node) -> dict[str, str]:
-        fields = self.mapping(node, "labels", required=(), optional=tuple(DEFAULT_LABELS))
+        fields = self.mapping(
+            node, "labels", required=(), optional=tuple(DEFAULT_LABELS)
+        )
         labels = {}
         for key, value_node in fields.items():
             path = f"labels.{key}"
             text = self.text(value_node, path)
             allowed = LABEL_FIELDS.get(key, frozenset())
             try:
-                used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+                used = {
+                    name
+                    for _, name, _, _ in string.Formatter().parse(text)
+                    if name is not None
+                }
             except ValueError as exc:
-                raise self.fail(value_node, path, f"{exc} (write {{{{ and }}}} for a literal brace)") from None
+                raise self.fail(
+                    value_node, path, f"{exc} (write {{{{ and }}}} for a literal brace)"
+                ) from None
             unknown = sorted(used - allowed)
             if unknown:
                 offer = ", ".join(f"{{{n}}}" for n in sorted(allowed)) or "none"
                 raise self.fail(
-                    value_node, path,
+                    value_node,
+                    path,
                     f"unknown placeholder {{{unknown[0]}}}; this label can use: {offer}",
                 )
             labels[key] = text
@@ -560,11 +604,17 @@ class _FrameworkReader:
         # An area either holds items, or is itself the rated item (as the
         # SSSP's impact areas are); it owns one action table either way.
         if ("items" in fields) == ("levels" in fields):
-            raise self.fail(node, path, "an area needs either 'items' or 'levels', not both")
+            raise self.fail(
+                node, path, "an area needs either 'items' or 'levels', not both"
+            )
         area_id = self.new_id(fields["id"], f"{path}.id", "node")
         title = self.text(fields["title"], f"{path}.title")
         editorial = self.optional_text(fields, "editorial", path)
-        number = self.text(fields["number"], f"{path}.number") if "number" in fields else None
+        number = (
+            self.text(fields["number"], f"{path}.number")
+            if "number" in fields
+            else None
+        )
 
         if "levels" in fields:
             counter += 1
@@ -608,13 +658,19 @@ class _FrameworkReader:
                     editorial=self.optional_text(item_fields, "editorial", item_path),
                 )
             )
-        return Area(area_id, title, tuple(items), section_id, number, editorial), counter
+        return Area(
+            area_id, title, tuple(items), section_id, number, editorial
+        ), counter
 
     def read_levels(
         self, node: yaml.Node, path: str, scale: set[int]
     ) -> dict[int, tuple[Statement, ...]]:
         if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, path, f"expected a mapping of level -> statements, found {_kind(node)}")
+            raise self.fail(
+                node,
+                path,
+                f"expected a mapping of level -> statements, found {_kind(node)}",
+            )
         if not node.value:
             raise self.fail(node, path, "must describe at least one level")
         levels: dict[int, tuple[Statement, ...]] = {}
@@ -648,7 +704,11 @@ class _FrameworkReader:
                 for i, sub in enumerate(self.sequence(fields["items"], f"{path}.items"))
             )
         if "closing" in fields and not items:
-            raise self.fail(fields["closing"], f"{path}.closing", "only a lead-in with 'items' can have a closing")
+            raise self.fail(
+                fields["closing"],
+                f"{path}.closing",
+                "only a lead-in with 'items' can have a closing",
+            )
         return Statement(
             self.text(fields["text"], f"{path}.text"),
             items,
@@ -656,7 +716,9 @@ class _FrameworkReader:
             self.optional_text(fields, "closing", path),
         )
 
-    def optional_text(self, fields: dict[str, yaml.Node], key: str, path: str) -> str | None:
+    def optional_text(
+        self, fields: dict[str, yaml.Node], key: str, path: str
+    ) -> str | None:
         return self.text(fields[key], f"{path}.{key}") if key in fields else None
 
 

@@ -42,7 +42,7 @@ class FieldMeaning:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
     @classmethod
-    def from_json(cls, data: dict) -> "FieldMeaning":
+    def from_json(cls, data: dict) -> FieldMeaning:
         return cls(
             role=str(data["role"]),
             item=data.get("item"),
@@ -92,6 +92,12 @@ def meaning_of(name: str) -> FieldMeaning | None:
     parts = name.split(SEPARATOR)
     if parts[0] in (LEVEL, CLEAR) and len(parts) == 3 and all(parts[1:]):
         return FieldMeaning(parts[0], item=parts[1], moment=parts[2])
-    if parts[0] == ACTION and len(parts) == 4 and parts[1] and parts[2].isdigit() and parts[3]:
+    if (
+        parts[0] == ACTION
+        and len(parts) == 4
+        and parts[1]
+        and parts[2].isdigit()
+        and parts[3]
+    ):
         return FieldMeaning(ACTION, table=parts[1], row=int(parts[2]), column=parts[3])
     return None

@@ -21,11 +21,11 @@ import pikepdf
 from reportlab.pdfgen.canvas import Canvas
 
 from . import fieldnames
+from .errors import ReadError
 from .fonts import BOLD, REGULAR, FontSet
 from .identity import IDENTITY_KEY
 from .layout import wrap
 from .pdf import retag_font_subsets, save_bytes
-from .errors import ReadError
 from .reader import pdf_int, pdf_rect, read_booklet
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,12 @@ def flatten_booklet(source: Path, fonts: FontSet | None = None) -> Flattened:
     except pikepdf.PikepdfError as exc:
         # The answers were readable, but a page itself is damaged.
         detail = str(exc).replace(str(source), "").strip(" :").splitlines()[0]
-        raise ReadError("damaged", source, f"the pages are too damaged to draw on ({detail}); "
-                        "`sssp read` still gives the answers") from None
+        raise ReadError(
+            "damaged",
+            source,
+            f"the pages are too damaged to draw on ({detail}); "
+            "`sssp read` still gives the answers",
+        ) from None
 
 
 def _flatten(source: Path, answers: dict[str, Any], fonts: FontSet) -> Flattened:
@@ -69,17 +73,25 @@ def _flatten(source: Path, answers: dict[str, Any], fonts: FontSet) -> Flattened
         boxes = _widget_boxes(pdf)
         ticks = _tick_boxes(pdf, answers)
         page_w, page_h = _page_size(pdf.pages[0])
-        fits = {name: _fit(texts[name], box.rect, fonts) for name, box in boxes.items() if texts.get(name)}
+        fits = {
+            name: _fit(texts[name], box.rect, fonts)
+            for name, box in boxes.items()
+            if texts.get(name)
+        }
         long_answers = [
             (boxes[name].label, texts[name], name)
-            for name in _reading_order(boxes) if name in fits and not fits[name][2]
+            for name in _reading_order(boxes)
+            if name in fits and not fits[name][2]
         ]
-        end_pages, starts = _end_pages(page_w, page_h, len(pdf.pages) + 1, long_answers, fonts)
+        end_pages, starts = _end_pages(
+            page_w, page_h, len(pdf.pages) + 1, long_answers, fonts
+        )
         continued = {name: len(pdf.pages) + 1 + starts[name] for name in starts}
         for index, page in enumerate(pdf.pages):
             marks = [
                 (boxes[name], fits[name], continued.get(name))
-                for name in fits if boxes[name].page == index
+                for name in fits
+                if boxes[name].page == index
             ]
             page_ticks = [rect for i, rect in ticks if i == index]
             if marks or page_ticks:
@@ -95,16 +107,23 @@ def _flatten(source: Path, answers: dict[str, Any], fonts: FontSet) -> Flattened
             try:
                 with pdf.open_outline() as outline:
                     for label, _text, name in long_answers:
-                        outline.root.append(pikepdf.OutlineItem(label, first_added + starts[name]))
+                        outline.root.append(
+                            pikepdf.OutlineItem(label, first_added + starts[name])
+                        )
             except (ValueError, pikepdf.OutlineStructureError):
-                log.warning("%s: its bookmarks are damaged; the added pages get none", source)
+                log.warning(
+                    "%s: its bookmarks are damaged; the added pages get none", source
+                )
         if "/AcroForm" in pdf.Root:
             del pdf.Root["/AcroForm"]
         retag_font_subsets(pdf)
         data = save_bytes(pdf)
     log.info(
         "flattened %s: %d text answers (%d continued at the end), %d ticks",
-        source, len(fits), len(starts), len(ticks),
+        source,
+        len(fits),
+        len(starts),
+        len(ticks),
     )
     return Flattened(data, len(answers["warnings"]), len(starts))
 
@@ -132,7 +151,10 @@ def _widget_boxes(pdf: pikepdf.Pdf) -> dict[str, _Box]:
     boxes = {}
     for index, page in enumerate(pdf.pages):
         for annot in _annotations(page):
-            if not isinstance(annot, pikepdf.Dictionary) or annot.get("/Subtype") != "/Widget":
+            if (
+                not isinstance(annot, pikepdf.Dictionary)
+                or annot.get("/Subtype") != "/Widget"
+            ):
                 continue
             rect = pdf_rect(annot.get("/Rect"))
             if annot.get("/FT") == "/Tx" and "/T" in annot and rect is not None:
@@ -148,10 +170,15 @@ def _page_size(page: pikepdf.Page) -> tuple[float, float]:
 
 
 def _reading_order(boxes: dict[str, _Box]) -> list[str]:
-    return sorted(boxes, key=lambda name: (boxes[name].page, -boxes[name].rect[3], boxes[name].rect[0]))
+    return sorted(
+        boxes,
+        key=lambda name: (boxes[name].page, -boxes[name].rect[3], boxes[name].rect[0]),
+    )
 
 
-def _tick_boxes(pdf: pikepdf.Pdf, answers: dict[str, Any]) -> list[tuple[int, list[float]]]:
+def _tick_boxes(
+    pdf: pikepdf.Pdf, answers: dict[str, Any]
+) -> list[tuple[int, list[float]]]:
     """(page index, rectangle) of the box of every chosen level: from the
     booklet's map, or from the buttons themselves when an app dropped the map."""
     layout = _map_buttons(pdf)
@@ -173,7 +200,11 @@ def _map_buttons(pdf: pikepdf.Pdf) -> dict[str, list[dict[str, Any]]]:
     or damaged (the reader then worked from the fields too)."""
     stream = pdf.Root.get(IDENTITY_KEY)
     try:
-        buttons = json.loads(stream.read_bytes()).get("buttons", {}) if isinstance(stream, pikepdf.Stream) else {}
+        buttons = (
+            json.loads(stream.read_bytes()).get("buttons", {})
+            if isinstance(stream, pikepdf.Stream)
+            else {}
+        )
     except (ValueError, AttributeError, pikepdf.PdfError):
         return {}
     return buttons if isinstance(buttons, dict) else {}
@@ -191,13 +222,25 @@ def _buttons_on_pages(pdf: pikepdf.Pdf) -> dict[str, list[dict[str, Any]]]:
     buttons: dict[str, list[dict[str, Any]]] = {}
     for index, page in enumerate(pdf.pages):
         for annot in _annotations(page):
-            parent = annot.get("/Parent") if isinstance(annot, pikepdf.Dictionary) else None
-            if annot.get("/Subtype") != "/Widget" or not isinstance(parent, pikepdf.Dictionary):
+            parent = (
+                annot.get("/Parent") if isinstance(annot, pikepdf.Dictionary) else None
+            )
+            if annot.get("/Subtype") != "/Widget" or not isinstance(
+                parent, pikepdf.Dictionary
+            ):
                 continue
             appearance = annot.get("/AP")
-            normal = appearance.get("/N") if isinstance(appearance, pikepdf.Dictionary) else None
+            normal = (
+                appearance.get("/N")
+                if isinstance(appearance, pikepdf.Dictionary)
+                else None
+            )
             rect = pdf_rect(annot.get("/Rect"))
-            if not isinstance(normal, pikepdf.Dictionary) or isinstance(normal, pikepdf.Stream) or rect is None:
+            if (
+                not isinstance(normal, pikepdf.Dictionary)
+                or isinstance(normal, pikepdf.Stream)
+                or rect is None
+            ):
                 continue
             for state in normal.keys():
                 if state != "/Off":
@@ -233,7 +276,11 @@ def _with_arrow(line: str, page: int, width: float, size: float, fonts: FontSet)
 
 
 def _end_pages(
-    width: float, height: float, first_number: int, answers: list[tuple[str, str, str]], fonts: FontSet
+    width: float,
+    height: float,
+    first_number: int,
+    answers: list[tuple[str, str, str]],
+    fonts: FontSet,
 ):
     """Pages with long answers in full, each under its field's tooltip.
 
@@ -254,7 +301,9 @@ def _end_pages(
         # The booklet's footer words belong to its framework; the number alone
         # is enough to find the page an arrow points to.
         canvas.setFont(fonts.runs("0", REGULAR)[0][0], 8)
-        canvas.drawCentredString(width / 2, min(30.0, height * 0.035), str(first_number + page))
+        canvas.drawCentredString(
+            width / 2, min(30.0, height * 0.035), str(first_number + page)
+        )
         canvas.showPage()
         page, y = page + 1, height - top
 
@@ -279,7 +328,15 @@ def _end_pages(
     return buffer.getvalue(), starts
 
 
-def _draw_runs(canvas: Canvas, fonts: FontSet, text: str, style: str, size: float, x: float, y: float) -> None:
+def _draw_runs(
+    canvas: Canvas,
+    fonts: FontSet,
+    text: str,
+    style: str,
+    size: float,
+    x: float,
+    y: float,
+) -> None:
     for font_name, part in fonts.runs(text, style):
         canvas.setFont(font_name, size)
         canvas.drawString(x, y, part)
@@ -293,7 +350,10 @@ def _draw_overlay(width, height, marks, ticks, fonts: FontSet) -> bytes:
     for box, (size, lines, _whole), continued_on in marks:
         x0, y0, x1, y1 = box.rect
         if continued_on is not None:
-            lines = [*lines[:-1], _with_arrow(lines[-1], continued_on, x1 - x0 - 2 * PAD, size, fonts)]
+            lines = [
+                *lines[:-1],
+                _with_arrow(lines[-1], continued_on, x1 - x0 - 2 * PAD, size, fonts),
+            ]
         leading = size * LEADING
         block = len(lines) * leading
         # Text of a multi-line field starts at the top, as readers draw it;
@@ -322,9 +382,16 @@ def _drop_widgets(page: pikepdf.Page) -> None:
     annots = page.obj.get("/Annots")
     if not isinstance(annots, pikepdf.Array):
         return
-    kept = pikepdf.Array([a for a in annots if not (isinstance(a, pikepdf.Dictionary) and a.get("/Subtype") == "/Widget")])
+    kept = pikepdf.Array(
+        [
+            a
+            for a in annots
+            if not (
+                isinstance(a, pikepdf.Dictionary) and a.get("/Subtype") == "/Widget"
+            )
+        ]
+    )
     if len(kept):
         page.obj.Annots = kept
     else:
         del page.obj["/Annots"]
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -50,7 +50,7 @@ class _Face:
         return ord(char) in self.font.face.charToGlyph
 
 
-@lru_cache(maxsize=None)
+@cache
 def _face(path: str) -> _Face:
     # reportlab keeps one registry for the process: two files of the same
     # name in different folders must not take each other's place.
@@ -64,7 +64,9 @@ def _face(path: str) -> _Face:
     return _Face(name, font)
 
 
-def chains_for(chosen: dict[str, tuple[str, ...]], base: Path | None) -> dict[str, tuple[str, ...]]:
+def chains_for(
+    chosen: dict[str, tuple[str, ...]], base: Path | None
+) -> dict[str, tuple[str, ...]]:
     """Font chains for files a framework or the command line names.
 
     Chosen fonts stand alone, with no fallback of ours, so that the build can
@@ -81,7 +83,9 @@ def chains_for(chosen: dict[str, tuple[str, ...]], base: Path | None) -> dict[st
             elif not path.is_absolute() and (fonts_dir() / path).exists():
                 path = fonts_dir() / path
             if not path.exists():
-                raise BookletError(f"{name}: font file not found (looked beside the framework and in fonts/)")
+                raise BookletError(
+                    f"{name}: font file not found (looked beside the framework and in fonts/)"
+                )
             found.append(str(path.resolve()))
         chains[style] = tuple(found)
     return chains
@@ -149,7 +153,9 @@ class FontSet:
         Fonts such as Droid Sans Fallback come in one weight; their bold
         text is drawn with a thin outline around the glyphs instead.
         """
-        regular = {self._face_at(REGULAR, i).name for i in range(len(self.chains[REGULAR]))}
+        regular = {
+            self._face_at(REGULAR, i).name for i in range(len(self.chains[REGULAR]))
+        }
         return font_name in regular
 
     def lacks(self, char: str, style: str) -> bool:
@@ -161,7 +167,8 @@ class FontSet:
 
     def width(self, text: str, style: str, size: float) -> float:
         return sum(
-            pdfmetrics.stringWidth(part, name, size) for name, part in self.runs(text, style)
+            pdfmetrics.stringWidth(part, name, size)
+            for name, part in self.runs(text, style)
         )
 
 

@@ -22,10 +22,11 @@ import signal
 import sys
 import time
 import zipfile
-from xml.sax.saxutils import escape as xml_escape
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from .errors import ReadError, SsspError
 
@@ -54,7 +55,9 @@ class Outcome:
     answers: dict[str, Any] | None = None
     sha256: str | None = None
     error: tuple[str, str] | None = None  # (kind, detail)
-    problems: list[tuple[str, str, str]] = field(default_factory=list)  # kind, severity, message
+    problems: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # kind, severity, message
 
 
 # -- finding the files -------------------------------------------------------
@@ -122,11 +125,20 @@ def read_one(path: str) -> dict[str, Any]:
     except ReadError as exc:
         return {"error": (exc.kind, exc.detail), "sha256": digest}
     except MemoryError:
-        return {"error": ("too-large", "needs more memory than a booklet can; not read"), "sha256": digest}
+        return {
+            "error": ("too-large", "needs more memory than a booklet can; not read"),
+            "sha256": digest,
+        }
     except RecursionError:
-        return {"error": ("damaged", "its structure is nested too deeply to read"), "sha256": digest}
+        return {
+            "error": ("damaged", "its structure is nested too deeply to read"),
+            "sha256": digest,
+        }
     except Exception as exc:  # a crafted file can break a library in any way
-        return {"error": ("unreadable", f"could not be read ({type(exc).__name__})"), "sha256": digest}
+        return {
+            "error": ("unreadable", f"could not be read ({type(exc).__name__})"),
+            "sha256": digest,
+        }
 
 
 def _limit_memory() -> None:
@@ -163,7 +175,9 @@ class _Workers:
     """Worker processes; one that runs past its time is ended and replaced."""
 
     def __init__(self, jobs: int, timeout: float) -> None:
-        context = multiprocessing.get_context("spawn" if sys.platform == "win32" else "fork")
+        context = multiprocessing.get_context(
+            "spawn" if sys.platform == "win32" else "fork"
+        )
         self.context = context
         self.timeout = timeout
         self.jobs = jobs
@@ -174,7 +188,9 @@ class _Workers:
             self._spawn()
 
     def _spawn(self) -> None:
-        process = self.context.Process(target=_worker, args=(self.tasks, self.results), daemon=True)
+        process = self.context.Process(
+            target=_worker, args=(self.tasks, self.results), daemon=True
+        )
         process.start()
         self.processes[process.pid] = process
 
@@ -227,16 +243,40 @@ class _Workers:
                     del self.processes[pid]
                 del running[pid]
                 if timed_out:
-                    finish(index, {"error": ("timeout", f"took longer than {self.timeout:g} s to read; stopped")})
+                    finish(
+                        index,
+                        {
+                            "error": (
+                                "timeout",
+                                f"took longer than {self.timeout:g} s to read; stopped",
+                            )
+                        },
+                    )
                 else:
-                    finish(index, {"error": ("too-large", "made the reader stop (too large, or crafted); not read")})
+                    finish(
+                        index,
+                        {
+                            "error": (
+                                "too-large",
+                                "made the reader stop (too large, or crafted); not read",
+                            )
+                        },
+                    )
                 self._spawn()
                 last_event = now
 
             # A worker that died before it could say which file it had taken.
             if not running and now - last_event > self.timeout + 5:
                 for index in range(queued):
-                    finish(index, {"error": ("unreadable", "the reader stopped on this file; not read")})
+                    finish(
+                        index,
+                        {
+                            "error": (
+                                "unreadable",
+                                "the reader stopped on this file; not read",
+                            )
+                        },
+                    )
 
     def close(self, interrupted: bool = False) -> None:
         """Let the workers finish (or, when interrupted, end them now)."""
@@ -260,10 +300,9 @@ class _Workers:
 def _is_blank(answers: dict[str, Any]) -> bool:
     """No level ticked and no action written. A name alone does not count:
     organisers often pre-fill it."""
-    return (
-        all(v is None for m in answers["ratings"].values() for v in m.values())
-        and not any(answers["actions"].values())
-    )
+    return all(
+        v is None for m in answers["ratings"].values() for v in m.values()
+    ) and not any(answers["actions"].values())
 
 
 DUPLICATES_NAMED = 3  # a message names this many other copies, then counts the rest
@@ -284,22 +323,37 @@ def _batch_problems(outcomes: list[Outcome], reference: dict[str, str] | None) -
 
         framework = answers["framework"]
         if reference and framework.get("id") != reference["id"]:
-            outcome.problems.append((
-                "other-framework", "warning",
-                f"a booklet of the framework '{framework.get('id')}' {framework.get('version')}, "
-                f"not '{reference['id']}'; read through its own map",
-            ))
+            outcome.problems.append(
+                (
+                    "other-framework",
+                    "warning",
+                    f"a booklet of the framework '{framework.get('id')}' {framework.get('version')}, "
+                    f"not '{reference['id']}'; read through its own map",
+                )
+            )
         elif reference and framework.get("content_hash") != reference["content_hash"]:
-            outcome.problems.append((
-                "other-version", "warning",
-                f"built from {framework.get('id')} version {framework.get('version')} "
-                f"({framework.get('content_hash', '')[:15]}…), not the current version "
-                f"{reference['version']}; read through its own map",
-            ))
+            outcome.problems.append(
+                (
+                    "other-version",
+                    "warning",
+                    f"built from {framework.get('id')} version {framework.get('version')} "
+                    f"({framework.get('content_hash', '')[:15]}…), not the current version "
+                    f"{reference['version']}; read through its own map",
+                )
+            )
         if _is_blank(answers):
-            outcome.problems.append(("nothing-filled", "warning", "no level is ticked and no action written"))
+            outcome.problems.append(
+                (
+                    "nothing-filled",
+                    "warning",
+                    "no level is ticked and no action written",
+                )
+            )
 
-    for groups, what in ((by_content, "the same file content"), (by_booklet, "the same booklet id")):
+    for groups, what in (
+        (by_content, "the same file content"),
+        (by_booklet, "the same booklet id"),
+    ):
         for group in groups.values():
             if len(group) < 2:
                 continue
@@ -342,7 +396,9 @@ def _merge_columns(sequences: Iterable[list[str]]) -> list[str]:
         previous = None
         for column in sequence:
             if column not in merged:
-                position = merged.index(previous) + 1 if previous in merged else len(merged)
+                position = (
+                    merged.index(previous) + 1 if previous in merged else len(merged)
+                )
                 merged.insert(position, column)
             previous = column
     return merged
@@ -351,7 +407,11 @@ def _merge_columns(sequences: Iterable[list[str]]) -> list[str]:
 def _tables(outcomes: list[Outcome]) -> dict[str, tuple[list[str], list[list[Any]]]]:
     read = [o for o in outcomes if o.answers is not None]
     rating_columns = _merge_columns(
-        [f"{item}_{moment}" for item, moments in o.answers["ratings"].items() for moment in moments]
+        [
+            f"{item}_{moment}"
+            for item, moments in o.answers["ratings"].items()
+            for moment in moments
+        ]
         for o in read
     )
     ratings_rows = []
@@ -362,24 +422,41 @@ def _tables(outcomes: list[Outcome]) -> dict[str, tuple[list[str], list[list[Any
             for item, moments in a["ratings"].items()
             for moment, level in moments.items()
         }
-        ratings_rows.append([
-            o.source.file, a.get("booklet_id"), a.get("participant_id"), a.get("owner"),
-            a["framework"].get("id"), a["framework"].get("version"),
-            *[levels.get(c) for c in rating_columns],
-        ])
+        ratings_rows.append(
+            [
+                o.source.file,
+                a.get("booklet_id"),
+                a.get("participant_id"),
+                a.get("owner"),
+                a["framework"].get("id"),
+                a["framework"].get("version"),
+                *[levels.get(c) for c in rating_columns],
+            ]
+        )
 
     action_columns = _merge_columns(
-        [k for rows in o.answers["actions"].values() for row in rows for k in row if k != "row"]
+        [
+            k
+            for rows in o.answers["actions"].values()
+            for row in rows
+            for k in row
+            if k != "row"
+        ]
         for o in read
     )
     actions_rows = []
     for o in read:
         for table, rows in o.answers["actions"].items():
             for row in rows:
-                actions_rows.append([
-                    o.source.file, o.answers.get("owner"), table, row["row"],
-                    *[row.get(c) for c in action_columns],
-                ])
+                actions_rows.append(
+                    [
+                        o.source.file,
+                        o.answers.get("owner"),
+                        table,
+                        row["row"],
+                        *[row.get(c) for c in action_columns],
+                    ]
+                )
 
     problem_rows = []
     for o in outcomes:
@@ -388,8 +465,15 @@ def _tables(outcomes: list[Outcome]) -> dict[str, tuple[list[str], list[list[Any
 
     return {
         "ratings": (
-            ["file", "booklet_id", "participant_id", "owner", "framework_id",
-             "framework_version", *rating_columns],
+            [
+                "file",
+                "booklet_id",
+                "participant_id",
+                "owner",
+                "framework_id",
+                "framework_version",
+                *rating_columns,
+            ],
             ratings_rows,
         ),
         "actions": (["file", "owner", "area", "row", *action_columns], actions_rows),
@@ -412,8 +496,13 @@ def _column_letter(index: int) -> str:
 
 
 def _sheet_xml(header: list[str], rows: list[list[Any]]) -> str:
-    parts = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_SHEET_NS}"><sheetData>']
-    letters = [_column_letter(i) for i in range(1, max(len(header), *(len(r) for r in rows), 1) + 1)]
+    parts = [
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_SHEET_NS}"><sheetData>'
+    ]
+    letters = [
+        _column_letter(i)
+        for i in range(1, max(len(header), *(len(r) for r in rows), 1) + 1)
+    ]
     for number, values in enumerate([header, *rows], start=1):
         parts.append(f'<row r="{number}">')
         for letter, value in zip(letters, values):
@@ -426,7 +515,9 @@ def _sheet_xml(header: list[str], rows: list[list[Any]]) -> str:
                 # Inline text: stored as text, so a leading "=" is never a formula.
                 text = xml_escape(_XML_ILLEGAL.sub("\ufffd", str(value)))
                 wrap = ' s="1"' if "\n" in text else ""  # style 1 wraps its lines
-                parts.append(f'<c r="{ref}"{wrap} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+                parts.append(
+                    f'<c r="{ref}"{wrap} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+                )
         parts.append("</row>")
     parts.append("</sheetData></worksheet>")
     return "".join(parts)
@@ -555,7 +646,11 @@ def harvest(
         else:
             outcome.answers = result["answers"]
             warnings = len(outcome.answers["warnings"])
-            log.info("%s: read%s", outcome.source.file, f" with {warnings} warning(s)" if warnings else "")
+            log.info(
+                "%s: read%s",
+                outcome.source.file,
+                f" with {warnings} warning(s)" if warnings else "",
+            )
         if progress:
             progress(1)
 
@@ -573,7 +668,9 @@ def harvest(
             outcome.problems.append((kind, "error", detail))
         elif outcome.answers is not None:
             for warning in outcome.answers["warnings"]:
-                outcome.problems.append((warning["kind"], "warning", warning["message"]))
+                outcome.problems.append(
+                    (warning["kind"], "warning", warning["message"])
+                )
     _batch_problems(outcomes, reference)
 
     staging = out.parent / f".{out.name}.new-{os.getpid()}"
@@ -588,12 +685,16 @@ def harvest(
             harvest_warnings = [
                 {"kind": kind, "item": None, "moment": None, "message": message}
                 for kind, _, message in outcome.problems
-                if kind in ("duplicate", "other-version", "other-framework", "nothing-filled")
+                if kind
+                in ("duplicate", "other-version", "other-framework", "nothing-filled")
             ]
             answers["warnings"] = [*answers["warnings"], *harvest_warnings]
             record = {"file": outcome.source.file, **answers}
             text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
-            _write(staging / "responses" / f"{outcome.source.file}.json", text.encode("utf-8"))
+            _write(
+                staging / "responses" / f"{outcome.source.file}.json",
+                text.encode("utf-8"),
+            )
         tables = _tables(outcomes)
         for name, (header, rows) in tables.items():
             _write(staging / f"{name}.csv", _csv_bytes(header, rows))
@@ -622,7 +723,7 @@ def _check_replaceable(out: Path) -> None:
     if not entries:
         return
     if not (out / MARKER).exists():
-        first = sorted(entry.name for entry in entries)[0]
+        first = min(entry.name for entry in entries)
         others = f" and {len(entries) - 1} more" if len(entries) > 1 else ""
         raise HarvestUsageError(
             f"{out}: holds {first}{others} and is not an earlier harvest; choose a new or empty folder"

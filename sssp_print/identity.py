@@ -25,19 +25,35 @@ def booklet_label(identity: dict[str, Any]) -> dict[str, Any]:
     return {
         "format": identity["format"],
         "format_version": identity["format_version"],
-        "framework": {k: identity["framework"][k] for k in ("id", "version", "content_hash")},
+        "framework": {
+            k: identity["framework"][k] for k in ("id", "version", "content_hash")
+        },
         "booklet_id": identity["booklet_id"],
         "participant_id": identity["participant_id"],
     }
 
 
-def booklet_identity(booklet: Booklet, booklet_id: str = "", participant_id: str = "") -> dict[str, Any]:
+def booklet_identity(
+    booklet: Booklet, booklet_id: str = "", participant_id: str = ""
+) -> dict[str, Any]:
     """The identity record of a laid-out booklet."""
     fw = booklet.framework
 
     buttons = {
         spec.name: [
-            {"state": b.state, "page": index, "rect": [round(v, 2) for v in (b.rect.x, b.rect.y, b.rect.x + b.rect.w, b.rect.y + b.rect.h)]}
+            {
+                "state": b.state,
+                "page": index,
+                "rect": [
+                    round(v, 2)
+                    for v in (
+                        b.rect.x,
+                        b.rect.y,
+                        b.rect.x + b.rect.w,
+                        b.rect.y + b.rect.h,
+                    )
+                ],
+            }
             for b in spec.buttons
         ]
         for index, spec in iter_fields(booklet)
@@ -58,11 +74,18 @@ def booklet_identity(booklet: Booklet, booklet_id: str = "", participant_id: str
         "scale": [s.level for s in fw.scale],
         "moments": [m.id for m in fw.moments],
         "items": [
-            {"id": item.id, "name": item.display_name, "area": item.area_id, "section": item.section_id}
+            {
+                "id": item.id,
+                "name": item.display_name,
+                "area": item.area_id,
+                "section": item.section_id,
+            }
             for item in fw.items()
         ],
         "tables": [area.id for area in fw.areas()],
         "columns": [c.id for c in fw.action_table.columns],
-        "fields": {name: meaning.to_json() for name, meaning in booklet.meanings.items()},
+        "fields": {
+            name: meaning.to_json() for name, meaning in booklet.meanings.items()
+        },
         "buttons": buttons,
     }

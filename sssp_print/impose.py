@@ -26,7 +26,7 @@ def saddle_stitch_order(page_count: int) -> list[tuple[int | None, int | None]]:
     sides = []
     for sheet in range(total // 4):
         outer_low, outer_high = 2 * sheet + 1, total - 2 * sheet
-        sides.append((outer_high, outer_low))          # front: last | first
+        sides.append((outer_high, outer_low))  # front: last | first
         sides.append((outer_low + 1, outer_high - 1))  # back: second | last but one
     return [
         tuple(number if number <= page_count else None for number in side)  # type: ignore[misc]
@@ -48,7 +48,10 @@ def impose_booklet(
     sheet_w, sheet_h = sheet_size
     with pikepdf.open(io.BytesIO(data)) as source, pikepdf.new() as sheets:
         first = source.pages[0].mediabox
-        page_w, page_h = float(first[2]) - float(first[0]), float(first[3]) - float(first[1])
+        page_w, page_h = (
+            float(first[2]) - float(first[0]),
+            float(first[3]) - float(first[1]),
+        )
         forms = [sheets.copy_foreign(page.as_form_xobject()) for page in source.pages]
         side_of: dict[int, int] = {}
         for side, (left, right) in enumerate(saddle_stitch_order(len(source.pages))):
@@ -86,6 +89,6 @@ def _add_outline(pdf: pikepdf.Pdf, bookmarks, side_of: dict[int, int]) -> None:
         parents: list[list] = [outline.root]
         for title, level, page in bookmarks:
             item = pikepdf.OutlineItem(title, side_of.get(page, 0))
-            del parents[level + 1:]
+            del parents[level + 1 :]
             parents[min(level, len(parents) - 1)].append(item)
             parents.append(item.children)

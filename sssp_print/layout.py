@@ -8,9 +8,9 @@ measured with the same fonts the PDF embeds, so lines never overflow a cell.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from typing import Iterator
+from functools import cache
 
 import pyphen
 
@@ -35,6 +35,7 @@ MARGINS = {"full": (58.0, 42.0, 60.0, 54.0), "half": (40.0, 26.0, 46.0, 40.0)}
 
 def margins_for(paper: str) -> tuple[float, float, float, float]:
     return MARGINS["half" if PAPER_SIZES[paper][0] < 500 else "full"]
+
 
 BODY_SIZE = 9.0
 BODY_LEADING = 11.0
@@ -72,7 +73,9 @@ class Rule:
     y2: float
     width: float = 0.5
     gray: float = 0.0
-    dots: float = 0.0  # when set, a row of round dots this far apart, the first at (x1, y1)
+    dots: float = (
+        0.0  # when set, a row of round dots this far apart, the first at (x1, y1)
+    )
 
 
 @dataclass(frozen=True)
@@ -184,8 +187,10 @@ def _tokens(text: str) -> list[str]:
     with their neighbours, as in Chinese and Japanese typesetting."""
     tokens: list[str] = []
     for token in _TOKENS.findall(text):
-        if tokens and not token.isspace() and (
-            token[0] in _NO_BREAK_BEFORE or tokens[-1][-1] in _NO_BREAK_AFTER
+        if (
+            tokens
+            and not token.isspace()
+            and (token[0] in _NO_BREAK_BEFORE or tokens[-1][-1] in _NO_BREAK_AFTER)
         ):
             tokens[-1] += token
         else:
@@ -194,8 +199,14 @@ def _tokens(text: str) -> list[str]:
 
 
 def wrap(
-    fonts: FontSet, text: str, style: str, size: float, width: float,
-    *, language: str = "", balanced: bool = False,
+    fonts: FontSet,
+    text: str,
+    style: str,
+    size: float,
+    width: float,
+    *,
+    language: str = "",
+    balanced: bool = False,
 ) -> list[str]:
     """Break text into lines no wider than ``width``; '\\n' forces a break.
 
@@ -213,7 +224,13 @@ def wrap(
 
 
 def _balance(
-    fonts: FontSet, text: str, style: str, size: float, width: float, language: str, count: int
+    fonts: FontSet,
+    text: str,
+    style: str,
+    size: float,
+    width: float,
+    language: str,
+    count: int,
 ) -> list[str]:
     """The narrowest wrapping into ``count`` lines that cuts no word.
 
@@ -223,16 +240,24 @@ def _balance(
     tokens = _tokens(text)
     if _HAS_CJK.search(text):
         phrases = _phrases(text)
-        if max(fonts.width(t, style, size) for t in phrases if not t.isspace()) <= width:
+        if (
+            max(fonts.width(t, style, size) for t in phrases if not t.isspace())
+            <= width
+        ):
             tokens = phrases
-            count = len(_wrap_paragraph(fonts, text, style, size, width, language, tokens))
+            count = len(
+                _wrap_paragraph(fonts, text, style, size, width, language, tokens)
+            )
     narrowest = max(fonts.width(t, style, size) for t in tokens if not t.isspace())
     low, high = narrowest, width
     if low >= high:
         return _wrap_paragraph(fonts, text, style, size, width, language, tokens)
     while high - low > 0.5:
         middle = (low + high) / 2
-        if len(_wrap_paragraph(fonts, text, style, size, middle, language, tokens)) <= count:
+        if (
+            len(_wrap_paragraph(fonts, text, style, size, middle, language, tokens))
+            <= count
+        ):
             high = middle
         else:
             low = middle
@@ -260,14 +285,18 @@ def _phrases(text: str) -> list[str]:
         pieces.append(current)
     merged: list[str] = []
     for piece in pieces:  # closing brackets and stops stay with what they close
-        if merged and not piece.isspace() and (piece[0] in _NO_BREAK_BEFORE or merged[-1][-1] in _NO_BREAK_AFTER):
+        if (
+            merged
+            and not piece.isspace()
+            and (piece[0] in _NO_BREAK_BEFORE or merged[-1][-1] in _NO_BREAK_AFTER)
+        ):
             merged[-1] += piece
         else:
             merged.append(piece)
     return merged
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hyphenator(language: str) -> pyphen.Pyphen | None:
     found = pyphen.language_fallback(language.replace("-", "_")) if language else None
     # At least two letters before a break and three after it.
@@ -284,6 +313,7 @@ def _cut_word(
     least three on each side where it can, so "communication" becomes
     "communica-" and "tion" rather than "communicatio" and "n".
     """
+
     def fits(cut: int) -> bool:
         hyphen = "-" if word[cut - 1].isalpha() and word[cut].isalpha() else ""
         return fonts.width(word[:cut] + hyphen, style, size) <= width
@@ -309,7 +339,12 @@ def _cut_word(
 
 
 def _wrap_paragraph(
-    fonts: FontSet, text: str, style: str, size: float, width: float, language: str = "",
+    fonts: FontSet,
+    text: str,
+    style: str,
+    size: float,
+    width: float,
+    language: str = "",
     tokens: list[str] | None = None,
 ) -> list[str]:
     lines: list[str] = []
@@ -354,16 +389,33 @@ def _cell_lines(
     lines: list[_CellLine] = []
     text_width = width - BULLET_INDENT
     for statement in statements:
-        for i, line in enumerate(wrap(fonts, statement.text, REGULAR, BODY_SIZE, text_width, language=language)):
-            lines.append(_CellLine(BULLET_INDENT, line, "•" if i == 0 else None, BODY_LEADING))
+        for i, line in enumerate(
+            wrap(
+                fonts, statement.text, REGULAR, BODY_SIZE, text_width, language=language
+            )
+        ):
+            lines.append(
+                _CellLine(BULLET_INDENT, line, "•" if i == 0 else None, BODY_LEADING)
+            )
         for sub in statement.items:
             sub_width = text_width - BULLET_INDENT
-            for i, line in enumerate(wrap(fonts, sub, REGULAR, BODY_SIZE, sub_width, language=language)):
+            for i, line in enumerate(
+                wrap(fonts, sub, REGULAR, BODY_SIZE, sub_width, language=language)
+            ):
                 lines.append(
-                    _CellLine(2 * BULLET_INDENT, line, "–" if i == 0 else None, BODY_LEADING)
+                    _CellLine(
+                        2 * BULLET_INDENT, line, "–" if i == 0 else None, BODY_LEADING
+                    )
                 )
         if statement.closing:
-            for line in wrap(fonts, statement.closing, REGULAR, BODY_SIZE, text_width, language=language):
+            for line in wrap(
+                fonts,
+                statement.closing,
+                REGULAR,
+                BODY_SIZE,
+                text_width,
+                language=language,
+            ):
                 lines.append(_CellLine(BULLET_INDENT, line, None, BODY_LEADING))
         lines.append(_CellLine(0, "", None, STATEMENT_GAP))
     if lines:
@@ -371,7 +423,9 @@ def _cell_lines(
     return lines
 
 
-def _take(lines: list[_CellLine], height: float) -> tuple[list[_CellLine], list[_CellLine]]:
+def _take(
+    lines: list[_CellLine], height: float
+) -> tuple[list[_CellLine], list[_CellLine]]:
     """Split a column's lines into what fits in ``height`` and the rest.
 
     A statement never leaves its first line alone at the foot of a page, nor
@@ -392,9 +446,20 @@ def _take(lines: list[_CellLine], height: float) -> tuple[list[_CellLine], list[
     def last_of_statement(k: int) -> bool:
         return not text(k + 1) or lines[k + 1].bullet is not None
 
-    if cut > 1 and text(cut) and lines[cut].bullet is None and last_of_statement(cut) and text(cut - 1):
+    if (
+        cut > 1
+        and text(cut)
+        and lines[cut].bullet is None
+        and last_of_statement(cut)
+        and text(cut - 1)
+    ):
         cut -= 1  # no last line alone on the next page
-    if cut > 1 and lines[cut - 1].bullet is not None and text(cut) and lines[cut].bullet is None:
+    if (
+        cut > 1
+        and lines[cut - 1].bullet is not None
+        and text(cut)
+        and lines[cut].bullet is None
+    ):
         cut -= 1  # no first line alone on this page
     rest = lines[cut:]
     while rest and not rest[0].text:
@@ -412,7 +477,9 @@ def _height(lines: list[_CellLine]) -> float:
 class _Flow:
     """Places blocks down the pages, opening a new page when one is full."""
 
-    def __init__(self, framework: Framework, fonts: FontSet, paper: str, edition: str) -> None:
+    def __init__(
+        self, framework: Framework, fonts: FontSet, paper: str, edition: str
+    ) -> None:
         self.fw = framework
         self.fonts = fonts
         self.labels = framework.labels
@@ -461,17 +528,42 @@ class _Flow:
         self.meanings[spec.name] = meaning
 
     def paragraph(
-        self, text: str, style: str, size: float, leading: float,
-        indent: float = 0.0, gray: float = 0.0, balanced: bool = False,
+        self,
+        text: str,
+        style: str,
+        size: float,
+        leading: float,
+        indent: float = 0.0,
+        gray: float = 0.0,
+        balanced: bool = False,
     ) -> None:
-        lines = wrap(self.fonts, text, style, size, self.width - indent, language=self.fw.language, balanced=balanced)
+        lines = wrap(
+            self.fonts,
+            text,
+            style,
+            size,
+            self.width - indent,
+            language=self.fw.language,
+            balanced=balanced,
+        )
         for line in lines:
             self.ensure(leading)
             self.y -= leading
-            self.add(Text(self.left + indent, self.y + (leading - size) * 0.5, line, style, size, gray))
+            self.add(
+                Text(
+                    self.left + indent,
+                    self.y + (leading - size) * 0.5,
+                    line,
+                    style,
+                    size,
+                    gray,
+                )
+            )
 
     def bookmark(self, title: str, level: int, key: str) -> None:
-        self.page.bookmarks.append(Bookmark(title, level, min(self.y + 12, self.page_h), key))
+        self.page.bookmarks.append(
+            Bookmark(title, level, min(self.y + 12, self.page_h), key)
+        )
 
 
 def _content_texts(fw: Framework) -> Iterator[tuple[str, str, str]]:
@@ -480,7 +572,11 @@ def _content_texts(fw: Framework) -> Iterator[tuple[str, str, str]]:
     yield "subtitle", REGULAR, fw.subtitle
     yield "owner_label", REGULAR, fw.owner_label
     for key, text in fw.labels.items():
-        yield f"labels.{key}", BOLD if key in ("contents", "how_to_title") else REGULAR, text
+        yield (
+            f"labels.{key}",
+            BOLD if key in ("contents", "how_to_title") else REGULAR,
+            text,
+        )
     for i, level in enumerate(fw.scale):
         yield f"scale[{i}].label", BOLD, level.label
     for i, moment in enumerate(fw.moments):
@@ -495,12 +591,18 @@ def _content_texts(fw: Framework) -> Iterator[tuple[str, str, str]]:
             area_path = f"{where}.areas[{a_index}]"
             yield f"{area_path}.title", BOLD, area.title
             for i_index, item in enumerate(area.items):
-                item_path = area_path if item.id == area.id else f"{area_path}.items[{i_index}]"
+                item_path = (
+                    area_path if item.id == area.id else f"{area_path}.items[{i_index}]"
+                )
                 yield f"{item_path}.title", BOLD, item.title
                 for level, statements in item.levels.items():
                     for n, statement in enumerate(statements):
                         path = f"{item_path}.levels[{level}][{n}]"
-                        for text in (statement.text, *statement.items, statement.closing or ""):
+                        for text in (
+                            statement.text,
+                            *statement.items,
+                            statement.closing or "",
+                        ):
                             yield path, REGULAR, text
 
 
@@ -516,7 +618,7 @@ def check_glyphs(framework: Framework, fonts: FontSet) -> None:
             if char not in missing and fonts.lacks(char, style):
                 missing[char] = path
     if missing:
-        first_char, first_path = next(iter(missing.items()))
+        first_path = next(iter(missing.values()))
         codes = ", ".join(f"U+{ord(c):04X}" for c in list(missing)[:8])
         if len(missing) > 8:
             codes += f" and {len(missing) - 8} more"
@@ -548,16 +650,20 @@ def layout_booklet(
     # numbers tells how many pages the contents take.
     placeholder = {a.id: (0, 0) for a in framework.areas()}
     placeholder.update({s.id: (0, 0) for s in framework.sections})
-    contents_pages = len(_contents_pages(framework, fonts, paper, edition, placeholder, placeholder))
+    contents_pages = len(
+        _contents_pages(framework, fonts, paper, edition, placeholder, placeholder)
+    )
 
     body = _Flow(framework, fonts, paper, edition)
     body.pages = [Page(body.page_w, body.page_h)] * (1 + contents_pages)
     area_pages, section_pages = _lay_out_body(body)
 
     cover = _cover_page(framework, fonts, paper, edition, owner)
-    contents = _contents_pages(framework, fonts, paper, edition, area_pages, section_pages)
+    contents = _contents_pages(
+        framework, fonts, paper, edition, area_pages, section_pages
+    )
     assert len(contents) == contents_pages
-    pages = [cover.pages[0], *contents, *body.pages[1 + contents_pages:]]
+    pages = [cover.pages[0], *contents, *body.pages[1 + contents_pages :]]
 
     meanings = {**cover.meanings, **body.meanings}
     total = len(pages)
@@ -566,7 +672,9 @@ def layout_booklet(
         _add_furniture(page, number, total, framework, fonts, inner, outer)
         if edition == PRINT and number % 2 == 0:
             _mirror(page, outer - inner)
-    return Booklet(framework, paper, edition, pages, meanings, area_pages, section_pages)
+    return Booklet(
+        framework, paper, edition, pages, meanings, area_pages, section_pages
+    )
 
 
 def _mirror(page: Page, dx: float) -> None:
@@ -583,7 +691,9 @@ def _mirror(page: Page, dx: float) -> None:
     page.links = [replace(link, rect=moved(link.rect)) for link in page.links]
 
 
-def _cover_page(framework: Framework, fonts: FontSet, paper: str, edition: str, owner: str) -> _Flow:
+def _cover_page(
+    framework: Framework, fonts: FontSet, paper: str, edition: str, owner: str
+) -> _Flow:
     flow = _Flow(framework, fonts, paper, edition)
     flow.new_page()
     flow.y = flow.page_h * 0.78
@@ -602,17 +712,33 @@ def _cover_page(framework: Framework, fonts: FontSet, paper: str, edition: str, 
     flow.add(Rule(rect.x, rect.y, rect.x + rect.w, rect.y, 0.6))
     if flow.fillable:
         flow.add_field(
-            TextField(fieldnames.owner_field(), rect, framework.labels["owner_tooltip"],
-                      font_size=12, value=owner),
+            TextField(
+                fieldnames.owner_field(),
+                rect,
+                framework.labels["owner_tooltip"],
+                font_size=12,
+                value=owner,
+            ),
             fieldnames.FieldMeaning(fieldnames.OWNER),
         )
     elif owner:
         flow.add(Text(rect.x + 2, rect.y + 7, owner, REGULAR, 12))
 
     # The how-to note sits at the foot of the cover.
-    paragraphs = framework.labels["how_to" if flow.fillable else "how_to_print"].split("\n")
+    paragraphs = framework.labels["how_to" if flow.fillable else "how_to_print"].split(
+        "\n"
+    )
     note_lines = sum(
-        len(wrap(fonts, p, REGULAR, BODY_SIZE, flow.width - 2 * CELL_PAD, language=framework.language))
+        len(
+            wrap(
+                fonts,
+                p,
+                REGULAR,
+                BODY_SIZE,
+                flow.width - 2 * CELL_PAD,
+                language=framework.language,
+            )
+        )
         for p in paragraphs
     )
     note_height = 18 + note_lines * BODY_LEADING + 4 * len(paragraphs) + 2 * CELL_PAD
@@ -621,7 +747,14 @@ def _cover_page(framework: Framework, fonts: FontSet, paper: str, edition: str, 
     flow.y -= CELL_PAD
     flow.paragraph(framework.labels["how_to_title"], BOLD, 10, 16, indent=CELL_PAD)
     for text in paragraphs:
-        for line in wrap(fonts, text, REGULAR, BODY_SIZE, flow.width - 2 * CELL_PAD, language=framework.language):
+        for line in wrap(
+            fonts,
+            text,
+            REGULAR,
+            BODY_SIZE,
+            flow.width - 2 * CELL_PAD,
+            language=framework.language,
+        ):
             flow.y -= BODY_LEADING
             flow.add(Text(flow.left + CELL_PAD, flow.y + 2, line, REGULAR, BODY_SIZE))
         flow.y -= 4
@@ -645,9 +778,13 @@ def _contents_pages(
     flow.bookmark(labels["contents"], 0, "contents")
     flow.y -= 10
 
-    number_room = fonts.width(labels["pages"].format(first=888, last=888), REGULAR, 10) + 12
+    number_room = (
+        fonts.width(labels["pages"].format(first=888, last=888), REGULAR, 10) + 12
+    )
 
-    def entry(text: str, style: str, indent: float, pages: tuple[int, int], key: str) -> None:
+    def entry(
+        text: str, style: str, indent: float, pages: tuple[int, int], key: str
+    ) -> None:
         first, last = pages
         where = (
             labels["page"].format(first=first)
@@ -655,7 +792,14 @@ def _contents_pages(
             else labels["pages"].format(first=first, last=last)
         )
         # Lines end short of the page numbers by a few dots' room at least.
-        lines = wrap(fonts, text, style, 10, flow.width - indent - number_room - 3 * LEADER_PITCH, balanced=True)
+        lines = wrap(
+            fonts,
+            text,
+            style,
+            10,
+            flow.width - indent - number_room - 3 * LEADER_PITCH,
+            balanced=True,
+        )
         flow.ensure(len(lines) * 14 + 4)
         top = flow.y
         for line in lines:
@@ -666,8 +810,29 @@ def _contents_pages(
         leaders_end = flow.right - number_room + 6
         leaders_start = flow.left + indent + fonts.width(lines[-1], style, 10) + 6
         if leaders_end - leaders_start > 2 * LEADER_PITCH:
-            flow.add(Rule(leaders_end, flow.y + 3.5, leaders_start, flow.y + 3.5, 1.0, 0.3, dots=LEADER_PITCH))
-        flow.page.links.append(Link(Rect(flow.left + indent, flow.y, flow.width - indent, top - flow.y, stroke=False), key))
+            flow.add(
+                Rule(
+                    leaders_end,
+                    flow.y + 3.5,
+                    leaders_start,
+                    flow.y + 3.5,
+                    1.0,
+                    0.3,
+                    dots=LEADER_PITCH,
+                )
+            )
+        flow.page.links.append(
+            Link(
+                Rect(
+                    flow.left + indent,
+                    flow.y,
+                    flow.width - indent,
+                    top - flow.y,
+                    stroke=False,
+                ),
+                key,
+            )
+        )
         flow.y -= 4
 
     for index, section in enumerate(framework.sections, start=1):
@@ -677,7 +842,13 @@ def _contents_pages(
         )
         entry(title, BOLD, 0, section_pages[section.id], f"section:{section.id}")
         for area in section.areas:
-            entry(_area_heading(area, labels), REGULAR, 14, area_pages[area.id], f"area:{area.id}")
+            entry(
+                _area_heading(area, labels),
+                REGULAR,
+                14,
+                area_pages[area.id],
+                f"area:{area.id}",
+            )
     return flow.pages
 
 
@@ -690,7 +861,9 @@ def _area_heading(area: Area, labels: dict[str, str]) -> str:
     return labels["numbered"].format(number=area.number, title=area.title)
 
 
-def _lay_out_body(flow: _Flow) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+def _lay_out_body(
+    flow: _Flow,
+) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
     fw = flow.fw
     area_pages: dict[str, tuple[int, int]] = {}
     section_pages: dict[str, tuple[int, int]] = {}
@@ -705,7 +878,9 @@ def _lay_out_body(flow: _Flow) -> tuple[dict[str, tuple[int, int]], dict[str, tu
             first = len(flow.pages)
             if area_index == 0:
                 section_first = first
-                flow.paragraph(fw.labels["section"].format(number=index), BOLD, 11, 15, gray=0.35)
+                flow.paragraph(
+                    fw.labels["section"].format(number=index), BOLD, 11, 15, gray=0.35
+                )
                 flow.bookmark(section_title, 0, f"section:{section.id}")
                 flow.paragraph(section.title, BOLD, 20, 26, balanced=True)
                 flow.y -= 10
@@ -728,12 +903,19 @@ def _column_geometry(flow: _Flow) -> list[tuple[float, float]]:
     level_zero_used = any(0 in item.levels for item in fw.items())
     # An empty level-0 column needs room only for its header and tick box.
     empty_share = 0.5 if flow.width > 400 else 0.36
-    shares = [1.0 if (s.level > 0 or level_zero_used) else empty_share for s in fw.scale]
+    shares = [
+        1.0 if (s.level > 0 or level_zero_used) else empty_share for s in fw.scale
+    ]
     needed = [
         max(
-            (flow.fonts.width(t, BOLD, HEADER_SIZE) for t in _tokens(_header_label(fw, s)) if not t.isspace()),
+            (
+                flow.fonts.width(t, BOLD, HEADER_SIZE)
+                for t in _tokens(_header_label(fw, s))
+                if not t.isspace()
+            ),
             default=0.0,
-        ) + 2 * CELL_PAD
+        )
+        + 2 * CELL_PAD
         for s in fw.scale
     ]
     unit = flow.width / sum(shares)
@@ -757,13 +939,22 @@ def _header_label(fw: Framework, level) -> str:
 def _header_cells(flow: _Flow, columns: list[tuple[float, float]]) -> list[list[str]]:
     """The level header labels, wrapped to their columns."""
     return [
-        wrap(flow.fonts, _header_label(flow.fw, s), BOLD, HEADER_SIZE, w - 2 * CELL_PAD, balanced=True)
+        wrap(
+            flow.fonts,
+            _header_label(flow.fw, s),
+            BOLD,
+            HEADER_SIZE,
+            w - 2 * CELL_PAD,
+            balanced=True,
+        )
         for s, (x, w) in zip(flow.fw.scale, columns)
     ]
 
 
 def _header_height(flow: _Flow, columns: list[tuple[float, float]]) -> float:
-    return max(len(c) for c in _header_cells(flow, columns)) * BODY_LEADING + 2 * CELL_PAD
+    return (
+        max(len(c) for c in _header_cells(flow, columns)) * BODY_LEADING + 2 * CELL_PAD
+    )
 
 
 def _header_row(flow: _Flow, columns: list[tuple[float, float]]) -> None:
@@ -774,7 +965,16 @@ def _header_row(flow: _Flow, columns: list[tuple[float, float]]) -> None:
     for lines, (x, w) in zip(cells, columns):
         flow.add(Rect(x, top - height, w, height, 0.5, HEADER_FILL))
         for i, line in enumerate(lines):
-            flow.add(Text(x + w / 2, top - CELL_PAD - (i + 1) * BODY_LEADING + 2.5, line, BOLD, HEADER_SIZE, align="center"))
+            flow.add(
+                Text(
+                    x + w / 2,
+                    top - CELL_PAD - (i + 1) * BODY_LEADING + 2.5,
+                    line,
+                    BOLD,
+                    HEADER_SIZE,
+                    align="center",
+                )
+            )
     flow.y -= height
 
 
@@ -782,23 +982,31 @@ def _lay_out_item(flow: _Flow, item: Item, show_heading: bool) -> None:
     fw = flow.fw
     columns = _column_geometry(flow)
     cells = [
-        _cell_lines(flow.fonts, item.levels.get(s.level, ()), w - 2 * CELL_PAD, fw.language)
+        _cell_lines(
+            flow.fonts, item.levels.get(s.level, ()), w - 2 * CELL_PAD, fw.language
+        )
         for s, (x, w) in zip(fw.scale, columns)
     ]
     header_h = _header_height(flow, columns)
     body_h = max(_height(c) for c in cells) + 2 * CELL_PAD
     ticks_h = len(fw.moments) * (CAPTION_HEIGHT + TICK_ROW_HEIGHT)
     heading_lines = (
-        wrap(flow.fonts, item.title, BOLD, 11.5, flow.width, balanced=True) if show_heading else []
+        wrap(flow.fonts, item.title, BOLD, 11.5, flow.width, balanced=True)
+        if show_heading
+        else []
     )
     heading_h = (14 + len(heading_lines) * 15 + 4) if show_heading else 0
 
     # Start on a new page when the block would fit on one but not here; a
     # page holding only headings keeps the block, which then breaks if long.
     whole = heading_h + header_h + body_h + ticks_h + 12
-    if flow.page_has_content and whole > flow.space_left() and (
-        whole <= flow.fresh_page_space()
-        or flow.space_left() < heading_h + header_h + 8 * BODY_LEADING
+    if (
+        flow.page_has_content
+        and whole > flow.space_left()
+        and (
+            whole <= flow.fresh_page_space()
+            or flow.space_left() < heading_h + header_h + 8 * BODY_LEADING
+        )
     ):
         flow.new_page()
     flow.page_has_content = True
@@ -822,9 +1030,20 @@ def _lay_out_item(flow: _Flow, item: Item, show_heading: bool) -> None:
         if segment:
             flow.new_page()
             flow.y -= 2
-            flow.add(Text(flow.left, flow.y - 9, fw.labels["continued"].format(item=item.display_name), BOLD, 9, gray=0.35))
+            flow.add(
+                Text(
+                    flow.left,
+                    flow.y - 9,
+                    fw.labels["continued"].format(item=item.display_name),
+                    BOLD,
+                    9,
+                    gray=0.35,
+                )
+            )
             flow.y -= 14
-        room = _rubric_room(remaining, flow.space_left() - header_h - 2 * CELL_PAD, ticks_h)
+        room = _rubric_room(
+            remaining, flow.space_left() - header_h - 2 * CELL_PAD, ticks_h
+        )
         segment += 1
         if room is None:
             continue
@@ -841,8 +1060,24 @@ def _lay_out_item(flow: _Flow, item: Item, show_heading: bool) -> None:
                 if line.text:
                     baseline = y + (line.height - BODY_SIZE) * 0.5 + 1
                     if line.bullet:
-                        flow.add(Text(x + CELL_PAD + line.dx - BULLET_INDENT + 1, baseline, line.bullet, line.style, BODY_SIZE))
-                    flow.add(Text(x + CELL_PAD + line.dx, baseline, line.text, line.style, BODY_SIZE))
+                        flow.add(
+                            Text(
+                                x + CELL_PAD + line.dx - BULLET_INDENT + 1,
+                                baseline,
+                                line.bullet,
+                                line.style,
+                                BODY_SIZE,
+                            )
+                        )
+                    flow.add(
+                        Text(
+                            x + CELL_PAD + line.dx,
+                            baseline,
+                            line.text,
+                            line.style,
+                            BODY_SIZE,
+                        )
+                    )
         flow.y -= height
         remaining = list(rest)
         if finished:
@@ -854,7 +1089,7 @@ def _lay_out_item(flow: _Flow, item: Item, show_heading: bool) -> None:
 
 
 MIN_CARRY = 3 * BODY_LEADING  # the least rubric text carried to a new page
-MIN_KEEP = 3 * BODY_LEADING   # the least rubric text worth leaving on a page
+MIN_KEEP = 3 * BODY_LEADING  # the least rubric text worth leaving on a page
 
 
 def _rubric_room(
@@ -879,20 +1114,38 @@ def _rubric_room(
 def _lay_out_tick_row(flow: _Flow, item: Item, moment, columns) -> None:
     fw, labels = flow.fw, flow.fw.labels
     top = flow.y
-    flow.add(Rect(flow.left, top - CAPTION_HEIGHT, flow.width, CAPTION_HEIGHT, 0.5, CAPTION_FILL))
-    flow.add(Text(flow.left + CELL_PAD, top - CAPTION_HEIGHT + 4, moment.label, BOLD, 8.5))
+    flow.add(
+        Rect(
+            flow.left,
+            top - CAPTION_HEIGHT,
+            flow.width,
+            CAPTION_HEIGHT,
+            0.5,
+            CAPTION_FILL,
+        )
+    )
+    flow.add(
+        Text(flow.left + CELL_PAD, top - CAPTION_HEIGHT + 4, moment.label, BOLD, 8.5)
+    )
 
     group = fieldnames.level_field(item.id, moment.id)
     where = labels["group_tooltip"].format(item=item.display_name, moment=moment.label)
     if flow.fillable:
         clear_w = max(34.0, flow.fonts.width(labels["clear"], REGULAR, 7) + 10)
-        clear_rect = Rect(flow.right - clear_w - 3, top - CAPTION_HEIGHT + 2, clear_w, CAPTION_HEIGHT - 4)
+        clear_rect = Rect(
+            flow.right - clear_w - 3,
+            top - CAPTION_HEIGHT + 2,
+            clear_w,
+            CAPTION_HEIGHT - 4,
+        )
         flow.add_field(
             ClearButton(
                 fieldnames.clear_field(item.id, moment.id),
                 clear_rect,
                 group,
-                labels["clear_tooltip"].format(item=item.display_name, moment=moment.label),
+                labels["clear_tooltip"].format(
+                    item=item.display_name, moment=moment.label
+                ),
                 labels["clear"],
             ),
             fieldnames.FieldMeaning(fieldnames.CLEAR, item=item.id, moment=moment.id),
@@ -906,15 +1159,19 @@ def _lay_out_tick_row(flow: _Flow, item: Item, moment, columns) -> None:
         if not flow.fillable:  # an empty circle to tick by hand
             flow.add(Circle(x + w / 2, centre_y, TICK_BOX / 2 + 1))
             continue
-        box = Rect(x + (w - TICK_BOX) / 2, centre_y - TICK_BOX / 2, TICK_BOX, TICK_BOX, 0.8)
+        box = Rect(
+            x + (w - TICK_BOX) / 2, centre_y - TICK_BOX / 2, TICK_BOX, TICK_BOX, 0.8
+        )
         flow.add(box)
         buttons.append(
             RadioButton(
                 fieldnames.level_state(scale_level.level),
                 box,
                 labels["level_tooltip"].format(
-                    item=item.display_name, moment=moment.label,
-                    level=scale_level.level, label=scale_level.label,
+                    item=item.display_name,
+                    moment=moment.label,
+                    level=scale_level.level,
+                    label=scale_level.label,
                 ),
             )
         )
@@ -935,12 +1192,19 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
         w = flow.width * column.width / total
         columns.append((column, x, w))
         x += w
-    row_h = (54.0 if flow.fillable else 58.0) if any(c.multiline for c in table.columns) else 22.0
+    row_h = (
+        (54.0 if flow.fillable else 58.0)
+        if any(c.multiline for c in table.columns)
+        else 22.0
+    )
     header_lines = [
-        wrap(flow.fonts, c.label, BOLD, HEADER_SIZE, w - 2 * CELL_PAD, balanced=True) for c, x, w in columns
+        wrap(flow.fonts, c.label, BOLD, HEADER_SIZE, w - 2 * CELL_PAD, balanced=True)
+        for c, x, w in columns
     ]
     header_h = max(len(h) for h in header_lines) * BODY_LEADING + 2 * CELL_PAD
-    title = labels["action_plan_title"].format(plan=labels["action_plan"], area=_area_heading(area, fw.labels))
+    title = labels["action_plan_title"].format(
+        plan=labels["action_plan"], area=_area_heading(area, fw.labels)
+    )
     title_lines = wrap(flow.fonts, title, BOLD, 11.5, flow.width, balanced=True)
     title_h = len(title_lines) * 15 + 8
 
@@ -964,7 +1228,15 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
         for lines, (c, x, w) in zip(header_lines, columns):
             flow.add(Rect(x, top - header_h, w, header_h, 0.5, HEADER_FILL))
             for i, line in enumerate(lines):
-                flow.add(Text(x + CELL_PAD, top - CELL_PAD - (i + 1) * BODY_LEADING + 2.5, line, BOLD, HEADER_SIZE))
+                flow.add(
+                    Text(
+                        x + CELL_PAD,
+                        top - CELL_PAD - (i + 1) * BODY_LEADING + 2.5,
+                        line,
+                        BOLD,
+                        HEADER_SIZE,
+                    )
+                )
         flow.y -= header_h
 
     header()
@@ -979,7 +1251,9 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
             if not flow.fillable:  # ruled lines to write on
                 line_y = top - row_h + WRITING_LINE / 2 + 2
                 while line_y < top - 8:
-                    flow.add(Rule(x + CELL_PAD, line_y, x + w - CELL_PAD, line_y, 0.3, 0.6))
+                    flow.add(
+                        Rule(x + CELL_PAD, line_y, x + w - CELL_PAD, line_y, 0.3, 0.6)
+                    )
                     line_y += WRITING_LINE
                 continue
             name = fieldnames.action_field(area.id, row, column.id)
@@ -990,20 +1264,30 @@ def _lay_out_action_table(flow: _Flow, area: Area) -> None:
                     name,
                     Rect(x + 1.5, field_y, w - 3, field_h, stroke=False),
                     labels["action_tooltip"].format(
-                        plan=labels["action_plan"], area=area.number or area.title,
-                        row=row, column=column.label,
+                        plan=labels["action_plan"],
+                        area=area.number or area.title,
+                        row=row,
+                        column=column.label,
                     ),
                     multiline=column.multiline,
                     # Auto size: readers shrink long text to fit the box. A
                     # one-line field is one line high, so none draws it huge.
                 ),
-                fieldnames.FieldMeaning(fieldnames.ACTION, table=area.id, row=row, column=column.id),
+                fieldnames.FieldMeaning(
+                    fieldnames.ACTION, table=area.id, row=row, column=column.id
+                ),
             )
         flow.y -= row_h
 
 
 def _add_furniture(
-    page: Page, number: int, total: int, fw: Framework, fonts: FontSet, inner: float, outer: float
+    page: Page,
+    number: int,
+    total: int,
+    fw: Framework,
+    fonts: FontSet,
+    inner: float,
+    outer: float,
 ) -> None:
     """Running header and the page X of Y footer."""
     left, right = inner, page.width - outer
@@ -1012,7 +1296,9 @@ def _add_furniture(
         text = page.header
         if fonts.width(text, REGULAR, size) > right - left:
             # Shorten by whole words; by characters only when one word is too long.
-            while fonts.width(text + "…", REGULAR, size) > right - left and len(text) > 1:
+            while (
+                fonts.width(text + "…", REGULAR, size) > right - left and len(text) > 1
+            ):
                 shorter = text.rstrip().rsplit(" ", 1)[0]
                 text = shorter if shorter != text.rstrip() else text[:-1]
             text = text.rstrip(" ,;:·") + "…"
@@ -1021,9 +1307,15 @@ def _add_furniture(
         page.ops.append(Rule(left, top - 4, right, top - 4, 0.4, 0.5))
     if number > 1:
         page.ops.append(
-            Text((left + right) / 2, min(30.0, page.height * 0.035),
-                 fw.labels["page_footer"].format(page=number, pages=total),
-                 REGULAR, 8, gray=0.3, align="center")
+            Text(
+                (left + right) / 2,
+                min(30.0, page.height * 0.035),
+                fw.labels["page_footer"].format(page=number, pages=total),
+                REGULAR,
+                8,
+                gray=0.3,
+                align="center",
+            )
         )
 
 

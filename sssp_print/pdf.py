@@ -19,9 +19,9 @@ import os
 import re
 import tempfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -29,7 +29,6 @@ from reportlab.pdfgen.canvas import Canvas
 
 from . import __version__, fieldnames
 from .fonts import BOLD, REGULAR, FontSet
-from .sfnt import slim_name_table
 from .identity import IDENTITY_KEY, booklet_identity, booklet_label
 from .layout import (
     FILLABLE,
@@ -42,6 +41,7 @@ from .layout import (
     Text,
     TextField,
 )
+from .sfnt import slim_name_table
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +65,18 @@ def render_booklet(
 ) -> bytes:
     """Paint the pages and add the form; returns the finished PDF."""
     fonts = fonts or FontSet()
-    drawings = _appearance_drawings(booklet, fonts) if booklet.edition == FILLABLE else {}
+    drawings = (
+        _appearance_drawings(booklet, fonts) if booklet.edition == FILLABLE else {}
+    )
     painted = _paint(booklet, fonts, list(drawings.values()))
     with pikepdf.open(io.BytesIO(painted)) as pdf:
         looks = _take_scratch_pages(pdf, len(booklet.pages), list(drawings))
         if booklet.edition == FILLABLE:
             _add_form(pdf, booklet, looks)
         identity = booklet_identity(booklet, booklet_id, participant_id)
-        payload = json.dumps(identity, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        payload = json.dumps(
+            identity, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        )
         stream = pikepdf.Stream(pdf, zlib.compress(payload.encode("utf-8"), 9))
         stream.Filter = Name.FlateDecode
         pdf.Root[IDENTITY_KEY] = pdf.make_indirect(stream)
@@ -80,7 +84,9 @@ def render_booklet(
             _add_booklet_label(pdf, booklet_label(identity))
         pdf.Root.Lang = String(booklet.framework.language)
         # Open on the first page, fitted to the window's width.
-        pdf.Root.OpenAction = Array([pdf.pages[0].obj, Name.FitH, booklet.pages[0].height])
+        pdf.Root.OpenAction = Array(
+            [pdf.pages[0].obj, Name.FitH, booklet.pages[0].height]
+        )
         pdf.Root.PageMode = Name.UseOutlines
         # Window title and screen readers announce the title, not the file name.
         pdf.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
@@ -139,7 +145,10 @@ def save_bytes(pdf: pikepdf.Pdf) -> bytes:
             filters = list(filters)
         else:
             continue
-        if obj.get("/Filter") == Name.FlateDecode or not set(filters) <= {Name.FlateDecode, Name.ASCII85Decode}:
+        if obj.get("/Filter") == Name.FlateDecode or not set(filters) <= {
+            Name.FlateDecode,
+            Name.ASCII85Decode,
+        }:
             continue
         # reportlab wraps most of its streams in ASCII85, a quarter larger
         # than needed.
@@ -177,7 +186,9 @@ def retag_font_subsets(pdf: pikepdf.Pdf) -> None:
             continue
         name = str(obj.get("/BaseFont", ""))
         descriptor = obj.get("/FontDescriptor")
-        if not re.match(r"^/[A-Z]{6}\+", name) or not isinstance(descriptor, Dictionary):
+        if not re.match(r"^/[A-Z]{6}\+", name) or not isinstance(
+            descriptor, Dictionary
+        ):
             continue
         program = descriptor.get("/FontFile2")
         if not isinstance(program, pikepdf.Stream):
@@ -253,8 +264,12 @@ def _paint(booklet: Booklet, fonts: FontSet, scratch: list[Drawing]) -> bytes:
     # The initial font is one of ours, so no page lists an unused Helvetica.
     initial = fonts.runs("A", REGULAR)[0][0]
     canvas = Canvas(
-        buffer, pagesize=(first.width, first.height), invariant=1, pageCompression=1,
-        initialFontName=initial, initialFontSize=9,
+        buffer,
+        pagesize=(first.width, first.height),
+        invariant=1,
+        pageCompression=1,
+        initialFontName=initial,
+        initialFontSize=9,
     )
     canvas.setTitle(fw.title)
     if fw.author:
@@ -272,7 +287,9 @@ def _paint(booklet: Booklet, fonts: FontSet, scratch: list[Drawing]) -> bytes:
         _paint_page(canvas, page.ops, fonts)
         for link in page.links:
             r = link.rect
-            canvas.linkRect("", link.key, (r.x, r.y, r.x + r.w, r.y + r.h), relative=0, thickness=0)
+            canvas.linkRect(
+                "", link.key, (r.x, r.y, r.x + r.w, r.y + r.h), relative=0, thickness=0
+            )
         canvas.showPage()
     for drawing in scratch:
         canvas.setPageSize((drawing.width, drawing.height))
@@ -322,7 +339,14 @@ def _paint_page(canvas: Canvas, ops: list, fonts: FontSet) -> None:
                 set_once("fill", op.fill_gray, canvas.setFillGray)
             set_once("stroke", 0.0, canvas.setStrokeGray)
             set_once("width", op.stroke_width, canvas.setLineWidth)
-            canvas.rect(op.x, op.y, op.w, op.h, stroke=int(op.stroke), fill=int(op.fill_gray is not None))
+            canvas.rect(
+                op.x,
+                op.y,
+                op.w,
+                op.h,
+                stroke=int(op.stroke),
+                fill=int(op.fill_gray is not None),
+            )
 
         elif isinstance(op, Circle):
             set_once("stroke", 0.0, canvas.setStrokeGray)
@@ -361,7 +385,9 @@ def _paint_page(canvas: Canvas, ops: list, fonts: FontSet) -> None:
 
 
 def _rect_array(r: Rect) -> Array:
-    return Array([round(r.x, 1), round(r.y, 1), round(r.x + r.w, 1), round(r.y + r.h, 1)])
+    return Array(
+        [round(r.x, 1), round(r.y, 1), round(r.x + r.w, 1), round(r.y + r.h, 1)]
+    )
 
 
 def _appearance(pdf: pikepdf.Pdf, r: Rect, content: bytes) -> pikepdf.Stream:
@@ -373,8 +399,17 @@ def _appearance(pdf: pikepdf.Pdf, r: Rect, content: bytes) -> pikepdf.Stream:
 
 
 def _add_form(pdf: pikepdf.Pdf, booklet: Booklet, looks: dict) -> None:
-    helv = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding))
-    zadb = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.ZapfDingbats))
+    helv = pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type1,
+            BaseFont=Name.Helvetica,
+            Encoding=Name.WinAnsiEncoding,
+        )
+    )
+    zadb = pdf.make_indirect(
+        Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.ZapfDingbats)
+    )
     box = Rect(0, 0, 11, 11)
     shared_on = _appearance(pdf, box, TICK_PATH)
     # Not empty: pdf.js warns about every empty compressed stream it meets.
@@ -424,7 +459,9 @@ def _add_booklet_label(pdf: pikepdf.Pdf, label: dict) -> None:
 
     Its default value is the same, so a reader's "clear form" keeps it.
     """
-    text = String(json.dumps(label, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+    text = String(
+        json.dumps(label, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    )
     field = pdf.make_indirect(
         Dictionary(
             Subtype=Name.Widget,
@@ -449,7 +486,11 @@ def _text_field(pdf: pikepdf.Pdf, spec: TextField, value_look) -> pikepdf.Object
         flags |= FF_MULTILINE
     # Each text field gets an appearance of its own: fillers that rewrite an
     # appearance in place would otherwise show one answer in every field.
-    look = value_look if value_look is not None else _appearance(pdf, spec.rect, b"/Tx BMC\nEMC\n")
+    look = (
+        value_look
+        if value_look is not None
+        else _appearance(pdf, spec.rect, b"/Tx BMC\nEMC\n")
+    )
     widget = Dictionary(
         Subtype=Name.Widget,
         FT=Name.Tx,
@@ -539,7 +580,9 @@ def _appearance_drawings(booklet: Booklet, fonts: FontSet) -> dict[tuple, Drawin
     for page in booklet.pages:
         for spec in page.fields:
             if isinstance(spec, ClearButton) and _caption_key(spec) not in drawings:
-                drawings[_caption_key(spec)] = _caption_drawing(spec.rect, spec.caption, fonts)
+                drawings[_caption_key(spec)] = _caption_drawing(
+                    spec.rect, spec.caption, fonts
+                )
             elif isinstance(spec, TextField) and spec.value:
                 drawings[_value_key(spec)] = _value_drawing(spec, fonts)
     return drawings

@@ -54,26 +54,36 @@ def read_booklet(path: str | Path) -> dict[str, Any]:
         if _looks_unlike_pdf(path):
             raise ReadError("not-pdf", path, "not a PDF file") from None
         raise ReadError(
-            "damaged", path, f"a damaged PDF that could not be repaired ({_first_line(exc, path)})"
+            "damaged",
+            path,
+            f"a damaged PDF that could not be repaired ({_first_line(exc, path)})",
         ) from None
     with pdf:
         repaired = bool(pdf.get_warnings())
         answers = _read_open(pdf, path)
     if repaired:
-        answers["warnings"].insert(0, _warning(
-            "repaired", None, None,
-            "the file is damaged (cut short, or changed by a tool) and was repaired "
-            "to be read; answers may be missing",
-        ))
+        answers["warnings"].insert(
+            0,
+            _warning(
+                "repaired",
+                None,
+                None,
+                "the file is damaged (cut short, or changed by a tool) and was repaired "
+                "to be read; answers may be missing",
+            ),
+        )
     return answers
 
 
 def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
     acroform = pdf.Root.get("/AcroForm")
-    top_fields = acroform.get("/Fields") if isinstance(acroform, pikepdf.Dictionary) else None
+    top_fields = (
+        acroform.get("/Fields") if isinstance(acroform, pikepdf.Dictionary) else None
+    )
     if not isinstance(top_fields, pikepdf.Array) or len(top_fields) == 0:
         raise ReadError(
-            "no-fields", path,
+            "no-fields",
+            path,
             "has no form fields (a printed-to-PDF or flattened copy?); "
             "ask for the saved booklet itself",
         )
@@ -83,13 +93,19 @@ def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
     if parsed is None:
         parsed = _identity_from_fields(fields)
         if parsed is not None:
-            warnings.append(_warning(
-                "no-field-map", None, None,
-                "the app that saved this file dropped the booklet's field map; the answers "
-                "were read by the fields' names, which is as good unless the app also renamed them",
-            ))
+            warnings.append(
+                _warning(
+                    "no-field-map",
+                    None,
+                    None,
+                    "the app that saved this file dropped the booklet's field map; the answers "
+                    "were read by the fields' names, which is as good unless the app also renamed them",
+                )
+            )
     if parsed is None:
-        raise ReadError("not-booklet", path, "is a PDF form, but not a booklet made by sssp-print")
+        raise ReadError(
+            "not-booklet", path, "is a PDF form, but not a booklet made by sssp-print"
+        )
 
     identity, meanings = parsed
     layout = identity.get("buttons", {})
@@ -101,17 +117,23 @@ def _read_open(pdf: pikepdf.Pdf, path: Path) -> dict[str, Any]:
     columns = list(identity.get("columns", []))
 
     owner = None
-    ratings: dict[str, dict[str, int | None]] = {i: {m: None for m in moments} for i in item_ids}
+    ratings: dict[str, dict[str, int | None]] = {
+        i: {m: None for m in moments} for i in item_ids
+    }
     cells: dict[str, dict[int, dict[str, str | None]]] = {t: {} for t in tables}
 
     for name, meaning in meanings.items():
         field = fields.get(name)
         if field is None:
             if meaning.role != fieldnames.CLEAR:
-                warnings.append(_warning(
-                    "missing-field", meaning.item or meaning.table, meaning.moment,
-                    f"the field '{name}' is missing from the file",
-                ))
+                warnings.append(
+                    _warning(
+                        "missing-field",
+                        meaning.item or meaning.table,
+                        meaning.moment,
+                        f"the field '{name}' is missing from the file",
+                    )
+                )
             continue
         if meaning.role == fieldnames.OWNER:
             owner = _text(field)
@@ -175,12 +197,22 @@ def _comments(pdf: pikepdf.Pdf) -> list[dict[str, Any]]:
             if subtype in _FORM_ANNOTATIONS:
                 continue
             contents = annot.get("/Contents")
-            text = pdf_text(contents).replace("\r\n", "\n").replace("\r", "\n") if contents is not None else ""
+            text = (
+                pdf_text(contents).replace("\r\n", "\n").replace("\r", "\n")
+                if contents is not None
+                else ""
+            )
             kind = pdf_text(subtype)[1:] if subtype is not None else "annotation"
             warning = _warning(
-                "comment", None, None,
+                "comment",
+                None,
+                None,
                 f"a {kind} annotation on page {index} is outside the form fields"
-                + ("; its text is copied into the JSON" if text.strip() else " (it holds no text: look at the page)"),
+                + (
+                    "; its text is copied into the JSON"
+                    if text.strip()
+                    else " (it holds no text: look at the page)"
+                ),
             )
             warning["page"] = index
             warning["text"] = text
@@ -201,7 +233,7 @@ def _identity(pdf: pikepdf.Pdf, path: Path) -> _Identity | None:
 MAX_LABEL_CHARS = 4096
 
 
-def _identity_from_fields(fields: dict[str, "_Field"]) -> "_Identity | None":
+def _identity_from_fields(fields: dict[str, _Field]) -> _Identity | None:
     """The identity rebuilt from the hidden booklet field and the field names,
     for a file whose catalog entry an app dropped."""
     label_field = fields.get(fieldnames.booklet_field())
@@ -212,16 +244,23 @@ def _identity_from_fields(fields: dict[str, "_Field"]) -> "_Identity | None":
         data = json.loads(label)
     except ValueError:
         return None
-    if not isinstance(data, dict) or data.get("format") != IDENTITY_FORMAT or not isinstance(data.get("framework"), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != IDENTITY_FORMAT
+        or not isinstance(data.get("framework"), dict)
+    ):
         return None
-    meanings = {name: m for name in fields if (m := fieldnames.meaning_of(name)) is not None}
+    meanings = {
+        name: m for name in fields if (m := fieldnames.meaning_of(name)) is not None
+    }
     levels = [m for m in meanings.values() if m.role == fieldnames.LEVEL]
     if not levels:
         return None
     actions = [m for m in meanings.values() if m.role == fieldnames.ACTION]
     states = {
         level
-        for name, m in meanings.items() if m.role == fieldnames.LEVEL
+        for name, m in meanings.items()
+        if m.role == fieldnames.LEVEL
         for widget in fields[name].widgets
         for key in _normal_states(widget)
         if (level := fieldnames.parse_level_state(key)) is not None
@@ -240,8 +279,15 @@ def _identity_from_fields(fields: dict[str, "_Field"]) -> "_Identity | None":
 
 def _normal_states(widget: pikepdf.Dictionary) -> list[str]:
     appearance = widget.get("/AP")
-    normal = appearance.get("/N") if isinstance(appearance, pikepdf.Dictionary) else None
-    return [str(key) for key in normal.keys()] if isinstance(normal, pikepdf.Dictionary) and not isinstance(normal, pikepdf.Stream) else []
+    normal = (
+        appearance.get("/N") if isinstance(appearance, pikepdf.Dictionary) else None
+    )
+    return (
+        [str(key) for key in normal.keys()]
+        if isinstance(normal, pikepdf.Dictionary)
+        and not isinstance(normal, pikepdf.Stream)
+        else []
+    )
 
 
 class _Identity(NamedTuple):
@@ -279,7 +325,8 @@ def _bounded_bytes(stream: pikepdf.Stream, path: Path) -> bytes:
             raise ValueError(str(exc)) from None
     if len(data) > MAX_MAP_BYTES:
         raise ReadError(
-            "too-large", path,
+            "too-large",
+            path,
             f"its field map unpacks to over {MAX_MAP_BYTES // 2**20} MB; a crafted file? not read",
         )
     return data
@@ -304,7 +351,9 @@ def _collect_fields(top_fields: pikepdf.Array) -> dict[str, _Field]:
     fields: dict[str, _Field] = {}
     seen: set[tuple[int, int]] = set()
 
-    def walk(node: pikepdf.Object, prefix: str, inherited_value: Any, depth: int) -> None:
+    def walk(
+        node: pikepdf.Object, prefix: str, inherited_value: Any, depth: int
+    ) -> None:
         if not isinstance(node, pikepdf.Dictionary) or depth > MAX_FIELD_DEPTH:
             return
         if node.is_indirect:
@@ -333,7 +382,9 @@ def _collect_fields(top_fields: pikepdf.Array) -> dict[str, _Field]:
         if field is None:
             field = fields[name] = _Field(value)
         if widget_kids:
-            field.widgets.extend(k for k in widget_kids if isinstance(k, pikepdf.Dictionary))
+            field.widgets.extend(
+                k for k in widget_kids if isinstance(k, pikepdf.Dictionary)
+            )
         else:
             field.widgets.append(node)
 
@@ -419,7 +470,10 @@ def _group_widgets(
     for button in layout:
         key = _rect_key(button.get("rect"))
         if key is not None:
-            by_place[key] = (fieldnames.parse_level_state(str(button.get("state", ""))), button)
+            by_place[key] = (
+                fieldnames.parse_level_state(str(button.get("state", ""))),
+                button,
+            )
     found = []
     placed = set()
     for widget in field.widgets:
@@ -448,7 +502,9 @@ def _group_widgets(
     return found
 
 
-def _level_of_state(widgets: list[tuple[int | None, pikepdf.Dictionary]], state: str) -> int | None:
+def _level_of_state(
+    widgets: list[tuple[int | None, pikepdf.Dictionary]], state: str
+) -> int | None:
     """The mapped level of the button whose on-state is ``state``, if any."""
     for mapped_level, widget in widgets:
         try:
@@ -483,10 +539,14 @@ def _radio_level(
         if group_level not in scale:
             group_level = None
             if str(value).lstrip("/") not in ("Off", ""):
-                warnings.append(_warning(
-                    "unknown-value", item, moment,
-                    "the level field holds a value that is not on the scale; ignored",
-                ))
+                warnings.append(
+                    _warning(
+                        "unknown-value",
+                        item,
+                        moment,
+                        "the level field holds a value that is not on the scale; ignored",
+                    )
+                )
 
     ticked = []
     for mapped_level, widget in widgets:
@@ -501,25 +561,41 @@ def _radio_level(
 
     if len(ticked) == 1:
         if group_level is not None and group_level != ticked[0]:
-            warnings.append(_warning(
-                "value-conflict", item, moment,
-                f"the ticked box says level {ticked[0]} but the field value says "
-                f"{group_level}; took the ticked box ({ticked[0]})",
-            ))
+            warnings.append(
+                _warning(
+                    "value-conflict",
+                    item,
+                    moment,
+                    f"the ticked box says level {ticked[0]} but the field value says "
+                    f"{group_level}; took the ticked box ({ticked[0]})",
+                )
+            )
         return ticked[0]
     if len(ticked) > 1:
         chosen = group_level if group_level in ticked else None
-        warnings.append(_warning(
-            "several-ticked", item, moment,
-            f"several boxes are ticked ({', '.join(map(str, sorted(ticked)))}); "
-            + (f"took the field value ({chosen})" if chosen is not None else "left it empty"),
-        ))
+        warnings.append(
+            _warning(
+                "several-ticked",
+                item,
+                moment,
+                f"several boxes are ticked ({', '.join(map(str, sorted(ticked)))}); "
+                + (
+                    f"took the field value ({chosen})"
+                    if chosen is not None
+                    else "left it empty"
+                ),
+            )
+        )
         return chosen
     if group_level is not None:
-        warnings.append(_warning(
-            "value-without-tick", item, moment,
-            f"no box shows a tick but the field value says level {group_level}; took the value",
-        ))
+        warnings.append(
+            _warning(
+                "value-without-tick",
+                item,
+                moment,
+                f"no box shows a tick but the field value says level {group_level}; took the value",
+            )
+        )
     return group_level
 
 
@@ -544,4 +620,4 @@ def _first_line(exc: Exception, path: Path) -> str:
     lines = str(exc).strip().splitlines()
     line = lines[0] if lines else type(exc).__name__
     prefix = f"{path}: "
-    return line[len(prefix):] if line.startswith(prefix) else line
+    return line[len(prefix) :] if line.startswith(prefix) else line

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 
-KEPT_NAME_IDS = range(0, 7)
+KEPT_NAME_IDS = range(7)
 CHECKSUM_MAGIC = 0xB1B0AFBA
 
 
@@ -33,7 +33,9 @@ def _read_tables(font: bytes) -> dict[bytes, bytes]:
     (count,) = struct.unpack_from(">H", font, 4)
     tables = {}
     for index in range(count):
-        tag, _checksum, offset, length = struct.unpack_from(">4sIII", font, 12 + 16 * index)
+        tag, _checksum, offset, length = struct.unpack_from(
+            ">4sIII", font, 12 + 16 * index
+        )
         if offset + length > len(font):
             raise ValueError("table runs past the end of the font")
         tables[tag] = font[offset : offset + length]
@@ -46,7 +48,9 @@ def _slim_names(table: bytes) -> bytes:
         raise ValueError("a name table with language tags is kept whole")
     records, strings, seen = [], bytearray(), {}
     for index in range(count):
-        platform, encoding, language, name_id, length, offset = struct.unpack_from(">6H", table, 6 + 12 * index)
+        platform, encoding, language, name_id, length, offset = struct.unpack_from(
+            ">6H", table, 6 + 12 * index
+        )
         if name_id not in KEPT_NAME_IDS:
             continue
         text = table[storage + offset : storage + offset + length]
@@ -57,7 +61,11 @@ def _slim_names(table: bytes) -> bytes:
             strings += text
         records.append((platform, encoding, language, name_id, length, seen[text]))
     header = struct.pack(">HHH", 0, len(records), 6 + 12 * len(records))
-    return header + b"".join(struct.pack(">6H", *record) for record in records) + bytes(strings)
+    return (
+        header
+        + b"".join(struct.pack(">6H", *record) for record in records)
+        + bytes(strings)
+    )
 
 
 def _checksum(data: bytes) -> int:
@@ -71,24 +79,35 @@ def _write_tables(version: bytes, tables: dict[bytes, bytes]) -> bytes:
     while power * 2 <= count:
         power *= 2
     search_range = power * 16
-    header = version + struct.pack(">HHHH", count, search_range, power.bit_length() - 1, count * 16 - search_range)
+    header = version + struct.pack(
+        ">HHHH", count, search_range, power.bit_length() - 1, count * 16 - search_range
+    )
 
     tags = sorted(tables)
     tables = dict(tables)
     head = bytearray(tables[b"head"])
-    head[8:12] = b"\0\0\0\0"  # checkSumAdjustment is computed over the font with it zeroed
+    head[8:12] = (
+        b"\0\0\0\0"  # checkSumAdjustment is computed over the font with it zeroed
+    )
     tables[b"head"] = bytes(head)
 
     directory, body = [], bytearray()
     offset = len(header) + 16 * count
     for tag in tags:
         data = tables[tag]
-        directory.append(struct.pack(">4sIII", tag, _checksum(data), offset + len(body), len(data)))
+        directory.append(
+            struct.pack(">4sIII", tag, _checksum(data), offset + len(body), len(data))
+        )
         body += data + b"\0" * (-len(data) % 4)
     font = bytearray(header + b"".join(directory) + body)
 
-    head_offset = len(header) + 16 * count + sum(
-        len(tables[tag]) + (-len(tables[tag]) % 4) for tag in tags[: tags.index(b"head")]
+    head_offset = (
+        len(header)
+        + 16 * count
+        + sum(
+            len(tables[tag]) + (-len(tables[tag]) % 4)
+            for tag in tags[: tags.index(b"head")]
+        )
     )
     adjustment = (CHECKSUM_MAGIC - _checksum(bytes(font))) & 0xFFFFFFFF
     struct.pack_into(">I", font, head_offset + 8, adjustment)

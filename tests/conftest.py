@@ -53,7 +53,8 @@ def run_sssp(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
 ENGINES = {
     "mupdf": lambda src, dst, plan: fill_with_mupdf(src, dst, plan),
     "mupdf-incremental": lambda src, dst, plan: (
-        shutil.copyfile(src, dst), fill_with_mupdf(dst, dst, plan, incremental=True)
+        shutil.copyfile(src, dst),
+        fill_with_mupdf(dst, dst, plan, incremental=True),
     ),
     "pdfium": fill_with_pdfium,
     "pdfjs": fill_with_pdfjs,

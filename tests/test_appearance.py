@@ -9,9 +9,9 @@ from .conftest import ENGINES
 from .engines.plan import FillPlan
 from .engines.render import RENDERERS, ink, widget_rects
 
-TICKED = 0.08   # a tick mark covers well over 8% of its box
-EMPTY = 0.002   # an empty field has next to no dark pixels
-TEXT = 0.005    # a line of 9 pt text in a wide box
+TICKED = 0.08  # a tick mark covers well over 8% of its box
+EMPTY = 0.002  # an empty field has next to no dark pixels
+TEXT = 0.005  # a line of 9 pt text in a wide box
 
 
 def test_every_widget_has_appearances_and_prints(booklet_pdf):
@@ -67,9 +67,19 @@ def test_engine_copy_shows_its_answers(filled, framework, engine, renderer):
                 page, rect = rects[(f"level:{item}:{moment}", str(scale_level.level))]
                 measured = ink(path, renderer, page, rect)
                 if scale_level.level == level:
-                    assert measured >= TICKED, (item, moment, scale_level.level, measured)
+                    assert measured >= TICKED, (
+                        item,
+                        moment,
+                        scale_level.level,
+                        measured,
+                    )
                 else:
-                    assert measured <= EMPTY, (item, moment, scale_level.level, measured)
+                    assert measured <= EMPTY, (
+                        item,
+                        moment,
+                        scale_level.level,
+                        measured,
+                    )
     for name in plan.field_values():
         page, rect = rects[(name, None)]
         assert ink(path, renderer, page, rect) >= TEXT, (name, engine, renderer)

@@ -28,8 +28,12 @@ def test_booklet_has_the_fields_the_framework_asks_for(booklet_pdf, framework):
         assert all("." not in name for name in names), "a period would split the name"
 
         text_fields = [f for f in fields if f.FT == "/Tx"]
-        radios = [f for f in fields if f.FT == "/Btn" and int(f.get("/Ff", 0)) & (1 << 15)]
-        pushes = [f for f in fields if f.FT == "/Btn" and int(f.get("/Ff", 0)) & (1 << 16)]
+        radios = [
+            f for f in fields if f.FT == "/Btn" and int(f.get("/Ff", 0)) & (1 << 15)
+        ]
+        pushes = [
+            f for f in fields if f.FT == "/Btn" and int(f.get("/Ff", 0)) & (1 << 16)
+        ]
 
         owners = [f for f in text_fields if str(f.T) == "owner"]
         assert len(owners) == 1
@@ -86,12 +90,17 @@ def test_tab_order_follows_reading_order(booklet_pdf, framework):
                 if not order or order[-1] != str(name):
                     order.append(str(name))
     levels = [n for n in order if n.startswith("level:")]
-    expected = [f"level:{i.id}:{m.id}" for i in framework.items() for m in framework.moments]
+    expected = [
+        f"level:{i.id}:{m.id}" for i in framework.items() for m in framework.moments
+    ]
     assert levels == expected
     assert order[0] == "owner"
     first_table = [n for n in order if n.startswith("action:A:")]
     assert first_table[:4] == [
-        "action:A:1:action", "action:A:1:by_whom", "action:A:1:by_when", "action:A:1:notes"
+        "action:A:1:action",
+        "action:A:1:by_whom",
+        "action:A:1:by_when",
+        "action:A:1:notes",
     ]
 
 
@@ -100,28 +109,42 @@ def test_booklet_carries_its_identity_and_field_map(booklet_pdf, framework):
         identity = json.loads(pdf.Root[IDENTITY_KEY].read_bytes())
         names = {str(f.T) for f in _fields(pdf)}
     assert identity["framework"] == {
-        "id": "sssp", "version": framework.version,
-        "content_hash": framework.content_hash, "title": framework.title,
+        "id": "sssp",
+        "version": framework.version,
+        "content_hash": framework.content_hash,
+        "title": framework.title,
     }
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", identity["framework"]["content_hash"])
     assert identity["booklet_id"] == ""
     assert set(identity["fields"]) == names - {"booklet"}
-    assert identity["fields"]["level:C7:end"] == {"role": "level", "item": "C7", "moment": "end"}
+    assert identity["fields"]["level:C7:end"] == {
+        "role": "level",
+        "item": "C7",
+        "moment": "end",
+    }
 
 
-def test_booklet_keeps_its_identity_a_second_time_in_a_hidden_field(tmp_path, booklet_layout):
+def test_booklet_keeps_its_identity_a_second_time_in_a_hidden_field(
+    tmp_path, booklet_layout
+):
     from sssp_print.pdf import render_booklet
 
     path = tmp_path / "ids.pdf"
-    path.write_bytes(render_booklet(booklet_layout, booklet_id="B-0007", participant_id="P-42"))
+    path.write_bytes(
+        render_booklet(booklet_layout, booklet_id="B-0007", participant_id="P-42")
+    )
     with pikepdf.open(path) as pdf:
         identity = json.loads(pdf.Root[IDENTITY_KEY].read_bytes())
-        label = next(f for f in pdf.Root.AcroForm.Fields if str(f.get("/T")) == "booklet")
+        label = next(
+            f for f in pdf.Root.AcroForm.Fields if str(f.get("/T")) == "booklet"
+        )
         assert label.V == label.DV, "a reader's Clear Form puts the default back"
         assert label in list(pdf.pages[0].Annots)
     stored = json.loads(str(label.V))
     assert stored["booklet_id"] == "B-0007" and stored["participant_id"] == "P-42"
-    assert stored["framework"] == {k: identity["framework"][k] for k in ("id", "version", "content_hash")}
+    assert stored["framework"] == {
+        k: identity["framework"][k] for k in ("id", "version", "content_hash")
+    }
 
 
 def test_booklet_is_valid_and_has_no_scripts(booklet_pdf):
@@ -129,7 +152,12 @@ def test_booklet_is_valid_and_has_no_scripts(booklet_pdf):
         assert pdf.check_pdf_syntax() == []
         for obj in pdf.objects:
             if isinstance(obj, pikepdf.Dictionary):
-                assert obj.get("/S") not in ("/JavaScript", "/Launch", "/URI", "/SubmitForm")
+                assert obj.get("/S") not in (
+                    "/JavaScript",
+                    "/Launch",
+                    "/URI",
+                    "/SubmitForm",
+                )
                 assert "/JS" not in obj and "/AA" not in obj
 
 
@@ -212,7 +240,9 @@ def test_contents_page_ranges_match_the_pages(booklet_pdf, booklet_layout, frame
 
 
 def test_long_rubric_repeats_its_header_on_the_next_page(tmp_path):
-    source = (ROOT / "content" / "examples" / "minimal.yaml").read_text(encoding="utf-8")
+    source = (ROOT / "content" / "examples" / "minimal.yaml").read_text(
+        encoding="utf-8"
+    )
     long_level = "\n".join(
         f"                - Statement number {n} that goes on for a while to fill the column."
         for n in range(1, 90)
@@ -256,21 +286,38 @@ def test_build_default_output_is_named_after_the_framework(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "build" / "sssp.pdf").exists()
     assert list((tmp_path / "build").iterdir()) == [tmp_path / "build" / "sssp.pdf"]
-    for args in (["--paper", "letter"], ["--imposition", "a5-booklet"], ["--imposition", "a5-booklet", "--paper", "letter"]):
+    for args in (
+        ["--paper", "letter"],
+        ["--imposition", "a5-booklet"],
+        ["--imposition", "a5-booklet", "--paper", "letter"],
+    ):
         assert run_sssp("build", *args, cwd=tmp_path).returncode == 0
     names = sorted(p.name for p in (tmp_path / "build").iterdir())
-    assert names == ["sssp-a5-booklet-letter.pdf", "sssp-a5-booklet.pdf", "sssp-letter.pdf", "sssp.pdf"]
-    assert len({(tmp_path / "build" / n).read_bytes() for n in names}) == 4, "no build replaced another"
+    assert names == [
+        "sssp-a5-booklet-letter.pdf",
+        "sssp-a5-booklet.pdf",
+        "sssp-letter.pdf",
+        "sssp.pdf",
+    ]
+    assert len({(tmp_path / "build" / n).read_bytes() for n in names}) == 4, (
+        "no build replaced another"
+    )
 
 
 def test_another_framework_builds_with_its_own_shape(tmp_path):
     out = tmp_path / "knit.pdf"
-    result = run_sssp("build", ROOT / "content" / "examples" / "minimal.yaml", "-o", out)
+    result = run_sssp(
+        "build", ROOT / "content" / "examples" / "minimal.yaml", "-o", out
+    )
     assert result.returncode == 0, result.stderr
     with pikepdf.open(out) as pdf:
         names = {str(f.T) for f in pdf.Root.AcroForm.Fields}
-        group = next(f for f in pdf.Root.AcroForm.Fields if str(f.T) == "level:knit:now")
-        states = sorted(str(k) for kid in group.Kids for k in kid.AP.N.keys() if k != "/Off")
+        group = next(
+            f for f in pdf.Root.AcroForm.Fields if str(f.T) == "level:knit:now"
+        )
+        states = sorted(
+            str(k) for kid in group.Kids for k in kid.AP.N.keys() if k != "/Off"
+        )
     assert states == ["/0", "/1", "/2"]
     assert {n for n in names if n.startswith("action:socks:")} == {
         f"action:socks:{row}:{col}" for row in (1, 2, 3) for col in ("step", "when")
@@ -296,7 +343,9 @@ def test_action_tables_and_headings_are_not_stranded(tmp_path, paper):
         words = page.get_text("words")
         body = [w for w in words if 60 < w[1] < page.rect.height - 60]
         has_fields = any(True for _ in page.widgets())
-        assert has_fields or len(body) > 12, f"page {page.number + 1} holds next to nothing"
+        assert has_fields or len(body) > 12, (
+            f"page {page.number + 1} holds next to nothing"
+        )
 
 
 def test_outputs_get_the_usual_file_permissions(tmp_path):
@@ -320,7 +369,9 @@ def test_owner_prefill_is_one_line_in_any_script(tmp_path):
     assert answers["owner"] == "Zoë Κώστας 陳大文 🙂"
     page, rect = widget_rects(out)[("owner", None)]
     for renderer in RENDERERS:
-        assert ink(out, renderer, page, rect) > 0.01, f"{renderer} shows the pre-filled name"
+        assert ink(out, renderer, page, rect) > 0.01, (
+            f"{renderer} shows the pre-filled name"
+        )
 
 
 def test_missing_glyph_is_reported_by_code_point_only(tmp_path):

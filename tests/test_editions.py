@@ -25,7 +25,9 @@ def test_print_edition_has_circles_and_lines_and_no_fields(tmp_path, framework):
     with pikepdf.open(doc.name) as pdf:
         assert "/AcroForm" not in pdf.Root
         assert not any(
-            a.get("/Subtype") == "/Widget" for p in pdf.pages for a in p.obj.get("/Annots", [])
+            a.get("/Subtype") == "/Widget"
+            for p in pdf.pages
+            for a in p.obj.get("/Annots", [])
         )
     circles = rules = 0
     for page in doc:
@@ -35,14 +37,20 @@ def test_print_edition_has_circles_and_lines_and_no_fields(tmp_path, framework):
                 circles += 1
             lines = [i for i in drawing["items"] if i[0] == "l"]
             rules += len(lines)
-    ticks = sum(1 for _ in framework.items()) * len(framework.moments) * len(framework.scale)
+    ticks = (
+        sum(1 for _ in framework.items())
+        * len(framework.moments)
+        * len(framework.scale)
+    )
     assert circles == ticks
     assert rules > 12 * 5 * 4 * 2  # at least two writing lines in every action cell
     assert "Tick one circle" in doc[0].get_text()
 
 
 def _left_edge(page: pymupdf.Page) -> float:
-    return min(w[0] for w in page.get_text("words") if 60 < w[1] < page.rect.height - 60)
+    return min(
+        w[0] for w in page.get_text("words") if 60 < w[1] < page.rect.height - 60
+    )
 
 
 def test_print_edition_mirrors_its_margins_for_binding(tmp_path):
@@ -85,8 +93,14 @@ def test_a5_booklet_sheets_fold_into_page_order(tmp_path, paper, sheet):
     total = None
     seen = []
     for page in doc:
-        left = _printed_number(page, pymupdf.Rect(0, 0, half, page.rect.height), "SENCO/School")
-        right = _printed_number(page, pymupdf.Rect(half, 0, page.rect.width, page.rect.height), "SENCO/School")
+        left = _printed_number(
+            page, pymupdf.Rect(0, 0, half, page.rect.height), "SENCO/School"
+        )
+        right = _printed_number(
+            page,
+            pymupdf.Rect(half, 0, page.rect.width, page.rect.height),
+            "SENCO/School",
+        )
         seen.append((left, right))
         match = re.search(r"of (\d+)", page.get_text())
         total = int(match.group(1)) if match else total
@@ -137,15 +151,27 @@ def test_metadata_and_dates(tmp_path, booklet_pdf, framework):
         assert str(pdf.docinfo.CreationDate).startswith("D:20270301")
 
 
-@pytest.mark.parametrize("args", [[], ["--edition", "print"], ["--imposition", "a5-booklet"]],
-                         ids=["fillable", "print", "a5-booklet"])
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--edition", "print"], ["--imposition", "a5-booklet"]],
+    ids=["fillable", "print", "a5-booklet"],
+)
 def test_chinese_sample_builds_with_no_english_left(tmp_path, args):
     doc = _build(tmp_path, ZH, *args)
     text = " ".join(page.get_text() for page in doc)
     assert "明白領導與管理的分別，以及兩者背後的核心原則。" in "".join(text.split())
     assert "第 3 頁，共" in text or "第 2 頁，共" in text
-    for english in ("Contents", "Page ", "Action plan", "Clear", "Beginning", "Section",
-                    "Pre (0)", "How to fill", ": "):
+    for english in (
+        "Contents",
+        "Page ",
+        "Action plan",
+        "Clear",
+        "Beginning",
+        "Section",
+        "Pre (0)",
+        "How to fill",
+        ": ",
+    ):
         assert english not in text, english
     with pikepdf.open(doc.name) as pdf:
         assert str(pdf.Root.Lang) == "zh-Hant"
@@ -158,7 +184,9 @@ def test_chinese_lines_break_without_spaces(tmp_path):
     assert statement in "".join(page.get_text().split())
     lines = [line.strip() for line in page.get_text().splitlines()]
     assert not any(statement in line for line in lines), "it should wrap"
-    pieces = [line for line in lines if len(line) >= 4 and line.lstrip("• ") in statement]
+    pieces = [
+        line for line in lines if len(line) >= 4 and line.lstrip("• ") in statement
+    ]
     assert len(pieces) >= 3, pieces  # one statement, several lines
     for x0, y0, x1, y1, *_ in page.get_text("words"):
         assert x1 < page.rect.width - 20
@@ -166,7 +194,9 @@ def test_chinese_lines_break_without_spaces(tmp_path):
 
 def test_a_font_without_the_content_characters_stops_the_build(tmp_path):
     out = tmp_path / "x.pdf"
-    result = run_sssp("build", ZH, "--font", ROOT / "fonts" / "DejaVuSansCondensed.ttf", "-o", out)
+    result = run_sssp(
+        "build", ZH, "--font", ROOT / "fonts" / "DejaVuSansCondensed.ttf", "-o", out
+    )
     stderr = result.stderr.decode()
     assert result.returncode == 1
     assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
@@ -177,6 +207,7 @@ def test_a_font_without_the_content_characters_stops_the_build(tmp_path):
 
 def test_a_font_with_one_weight_gets_a_drawn_bold(tmp_path, booklet_pdf):
     """Droid Sans Fallback has no bold: Chinese headings are outlined to look bold."""
+
     def render_modes(path) -> set[bytes]:
         with pikepdf.open(path) as pdf:
             return {

@@ -66,7 +66,12 @@ def test_archive_pages_show_every_tick(filled, flattened, framework, engine, ren
                 if scale_level.level == level:
                     assert measured >= TICKED, (item, moment, measured)
                 else:
-                    assert measured <= EMPTY, (item, moment, scale_level.level, measured)
+                    assert measured <= EMPTY, (
+                        item,
+                        moment,
+                        scale_level.level,
+                        measured,
+                    )
 
 
 def test_flatten_refuses_to_overwrite_and_bad_input(tmp_path, booklet_pdf):
@@ -91,13 +96,25 @@ def _words_in(page: pymupdf.Page, rect: list[float]) -> list[tuple[str, float]]:
     spans = []
     for block in page.get_text("dict", clip=clip)["blocks"]:
         for line in block.get("lines", []):
-            spans.extend((span["text"], span["size"]) for span in line["spans"] if span["text"].strip())
+            spans.extend(
+                (span["text"], span["size"])
+                for span in line["spans"]
+                if span["text"].strip()
+            )
     return spans
 
 
 def test_long_answers_continue_on_pages_at_the_end(tmp_path, booklet_pdf):
-    essay = " ".join(f"Sentence {n} of a very long reflection on the term." for n in range(1, 121))
-    plan = FillPlan(cells={("A", 1, "notes"): essay, ("B", 2, "action"): "Short.", ("G", 5, "notes"): LONG_TEXT})
+    essay = " ".join(
+        f"Sentence {n} of a very long reflection on the term." for n in range(1, 121)
+    )
+    plan = FillPlan(
+        cells={
+            ("A", 1, "notes"): essay,
+            ("B", 2, "action"): "Short.",
+            ("G", 5, "notes"): LONG_TEXT,
+        }
+    )
     filled_copy, archive = tmp_path / "long.pdf", tmp_path / "long-archive.pdf"
     fill_with_mupdf(booklet_pdf, filled_copy, plan)
     result = run_sssp("flatten", filled_copy, "-o", archive)
@@ -116,13 +133,20 @@ def test_long_answers_continue_on_pages_at_the_end(tmp_path, booklet_pdf):
         bodies.extend(body)
     added_text = _squash(" ".join(bodies))
     assert _squash(essay) in added_text and _squash(LONG_TEXT) in added_text
-    assert added_text.index(_squash("Action plan A, row 1: Notes")) < added_text.index(_squash("Action plan G, row 5: Notes"))
+    assert added_text.index(_squash("Action plan A, row 1: Notes")) < added_text.index(
+        _squash("Action plan G, row 5: Notes")
+    )
 
     rects = widget_rects(filled_copy)
-    for name, starts_on in (("action:A:1:notes", booklet_pages + 1), ("action:G:5:notes", None)):
+    for name, starts_on in (
+        ("action:A:1:notes", booklet_pages + 1),
+        ("action:G:5:notes", None),
+    ):
         page_index, rect = rects[(name, None)]
         spans = _words_in(doc[page_index], rect)
-        assert spans and min(size for _, size in spans) >= 6, "no type smaller than 6 pt in a box"
+        assert spans and min(size for _, size in spans) >= 6, (
+            "no type smaller than 6 pt in a box"
+        )
         shown = " ".join(text for text, _ in spans)
         assert "→" in shown
         if starts_on is not None:
@@ -130,13 +154,26 @@ def test_long_answers_continue_on_pages_at_the_end(tmp_path, booklet_pdf):
     page_index, rect = rects[("action:B:2:action", None)]
     assert "→" not in " ".join(text for text, _ in _words_in(doc[page_index], rect))
     # A short answer in a multi-line cell starts at the top, as readers draw it.
-    (block,) = [b for b in doc[page_index].get_text("dict", clip=pymupdf.Rect(
-        rect[0], doc[page_index].rect.height - rect[3], rect[2], doc[page_index].rect.height - rect[1]))["blocks"]]
+    (block,) = [
+        b
+        for b in doc[page_index].get_text(
+            "dict",
+            clip=pymupdf.Rect(
+                rect[0],
+                doc[page_index].rect.height - rect[3],
+                rect[2],
+                doc[page_index].rect.height - rect[1],
+            ),
+        )["blocks"]
+    ]
     assert block["bbox"][1] - (doc[page_index].rect.height - rect[3]) < 6
     toc = doc.get_toc()
     assert [1, "Action plan A, row 1: Notes", booklet_pages + 1] in toc
     assert [1, "Action plan G, row 5: Notes", booklet_pages + 2] in toc or [
-        1, "Action plan G, row 5: Notes", booklet_pages + 1] in toc
+        1,
+        "Action plan G, row 5: Notes",
+        booklet_pages + 1,
+    ] in toc
 
 
 def test_flatten_says_when_the_source_needs_a_look(tmp_path, filled):
@@ -149,7 +186,9 @@ def test_flatten_says_when_the_source_needs_a_look(tmp_path, filled):
     assert "warning(s): run `sssp read` on it to see them" in line
 
 
-def test_archive_of_a_copy_without_its_field_map_shows_every_tick(tmp_path, filled, framework):
+def test_archive_of_a_copy_without_its_field_map_shows_every_tick(
+    tmp_path, filled, framework
+):
     stripped, archive = tmp_path / "stripped.pdf", tmp_path / "archive.pdf"
     with pikepdf.open(filled["pdfium"]) as pdf:
         del pdf.Root["/SsspPrintBooklet"]
@@ -168,7 +207,9 @@ def test_a_page_too_damaged_to_draw_on_gives_one_line(tmp_path, filled):
     damaged = tmp_path / "damaged.pdf"
     with pikepdf.open(filled["mupdf"]) as pdf:
         page = pdf.pages[2]  # holds ticks, so the archive draws on it
-        page.Contents.write(b"\x78\x9c garbage that does not inflate", filter=pikepdf.Name.FlateDecode)
+        page.Contents.write(
+            b"\x78\x9c garbage that does not inflate", filter=pikepdf.Name.FlateDecode
+        )
         pdf.save(damaged)
     assert run_sssp("read", damaged).returncode == 0, "the answers themselves are fine"
     result = run_sssp("flatten", damaged, "-o", tmp_path / "archive.pdf")
@@ -180,8 +221,14 @@ def test_a_page_too_damaged_to_draw_on_gives_one_line(tmp_path, filled):
 
 def test_damaged_bookmarks_do_not_stop_an_archive(tmp_path, booklet_pdf):
     essay = "A long reflection. " * 400
-    filled_copy, broken, archive = tmp_path / "f.pdf", tmp_path / "b.pdf", tmp_path / "a.pdf"
-    fill_with_mupdf(booklet_pdf, filled_copy, FillPlan(cells={("A", 1, "notes"): essay}))
+    filled_copy, broken, archive = (
+        tmp_path / "f.pdf",
+        tmp_path / "b.pdf",
+        tmp_path / "a.pdf",
+    )
+    fill_with_mupdf(
+        booklet_pdf, filled_copy, FillPlan(cells={("A", 1, "notes"): essay})
+    )
     with pikepdf.open(filled_copy) as pdf:
         pdf.Root.Outlines.First = pikepdf.String("not a bookmark")
         pdf.save(broken)
@@ -189,4 +236,9 @@ def test_damaged_bookmarks_do_not_stop_an_archive(tmp_path, booklet_pdf):
     assert result.returncode == 0, result.stderr
     doc = pymupdf.open(archive)
     assert len(doc) > len(pymupdf.open(booklet_pdf))
-    assert " ".join(p.get_text() for p in doc).replace("\n", " ").count("A long reflection.") >= 400
+    assert (
+        " ".join(p.get_text() for p in doc)
+        .replace("\n", " ")
+        .count("A long reflection.")
+        >= 400
+    )

@@ -17,11 +17,35 @@ from .conftest import ROOT
 def test_wheel_carries_content_and_fonts_and_builds_a_booklet_elsewhere(tmp_path):
     # Built from a copy, as setuptools writes its work files into the tree.
     source, wheels = tmp_path / "source", tmp_path / "wheels"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "node_modules", "build", "*.egg-info", "__pycache__", ".pytest_cache", "output"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "node_modules",
+            "build",
+            "*.egg-info",
+            "__pycache__",
+            ".pytest_cache",
+            "output",
+        ),
+    )
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--quiet", "-w", str(wheels)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(source),
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(wheels),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (wheel,) = wheels.glob("sssp_print-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -38,18 +62,39 @@ def test_wheel_carries_content_and_fonts_and_builds_a_booklet_elsewhere(tmp_path
     target, elsewhere = tmp_path / "installed", tmp_path / "organiser"
     elsewhere.mkdir()
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     where = subprocess.run(
         [sys.executable, "-c", "import sssp_print; print(sssp_print.__file__)"],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    assert where.stdout.strip().startswith(str(target)), "the installed copy, not the repository's"
+    assert where.stdout.strip().startswith(str(target)), (
+        "the installed copy, not the repository's"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "sssp_print", "build", "--imposition", "a5-booklet"],
-        cwd=elsewhere, env=env, capture_output=True, timeout=120,
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     with pikepdf.open(elsewhere / "build" / "sssp-a5-booklet.pdf") as pdf:

@@ -21,8 +21,11 @@ CHECKSUM_MAGIC = 0xB1B0AFBA
 
 def _embedded_fonts(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
     return [
-        obj for obj in pdf.objects
-        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font" and "/FontDescriptor" in obj
+        obj
+        for obj in pdf.objects
+        if isinstance(obj, pikepdf.Dictionary)
+        and obj.get("/Type") == "/Font"
+        and "/FontDescriptor" in obj
     ]
 
 
@@ -38,7 +41,11 @@ def _fonts_in_use(pdf: pikepdf.Pdf) -> set[tuple[int, int]]:
         collect(page.obj.get("/Resources"))
         for annot in page.obj.get("/Annots", []):
             normal = annot.get("/AP", {}).get("/N")
-            looks = [normal] if isinstance(normal, pikepdf.Stream) else list((normal or {}).values())
+            looks = (
+                [normal]
+                if isinstance(normal, pikepdf.Stream)
+                else list((normal or {}).values())
+            )
             for look in looks:
                 collect(look.get("/Resources"))
     return used
@@ -61,7 +68,9 @@ def test_each_font_is_embedded_once_and_shared_by_pages_and_widgets(booklet_with
         assert {font.objgen for font in embedded} <= in_use
         owner = next(f for f in pdf.Root.AcroForm.Fields if str(f.get("/T")) == "owner")
         owner_fonts = {font.objgen for font in owner.AP.N.Resources.Font.values()}
-        clear = next(f for f in pdf.Root.AcroForm.Fields if str(f.get("/T")).startswith("clear:"))
+        clear = next(
+            f for f in pdf.Root.AcroForm.Fields if str(f.get("/T")).startswith("clear:")
+        )
         clear_fonts = {font.objgen for font in clear.AP.N.Resources.Font.values()}
         page_fonts = {font.objgen for font in pdf.pages[1].Resources.Font.values()}
         assert owner_fonts & page_fonts and clear_fonts & page_fonts
@@ -76,21 +85,38 @@ def test_embedded_font_programs_are_sound_truetype(booklet_with_owner):
             data = program.read_bytes()
             assert int(program.Length1) == len(data)
             padded = data + b"\0" * (-len(data) % 4)
-            assert sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF == CHECKSUM_MAGIC
-            font = TTFont(io.BytesIO(data), checkChecksums=2)  # raises on a table checksum mismatch
+            assert (
+                sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
+                == CHECKSUM_MAGIC
+            )
+            font = TTFont(
+                io.BytesIO(data), checkChecksums=2
+            )  # raises on a table checksum mismatch
             font.ensureDecompiled()
             assert {record.nameID for record in font["name"].names} <= set(range(7))
-            assert font["name"].getDebugName(6) == str(pdf_font.BaseFont).split("+", 1)[1]
+            assert (
+                font["name"].getDebugName(6) == str(pdf_font.BaseFont).split("+", 1)[1]
+            )
 
 
 def test_slimming_keeps_the_glyphs_and_drops_the_licence_text():
     original = (ROOT / "fonts" / "DejaVuSansCondensed.ttf").read_bytes()
     slim = slim_name_table(original)
     assert len(slim) < len(original) - 10_000
-    before, after = TTFont(io.BytesIO(original)), TTFont(io.BytesIO(slim), checkChecksums=2)
+    before, after = (
+        TTFont(io.BytesIO(original)),
+        TTFont(io.BytesIO(slim), checkChecksums=2),
+    )
     assert after.getGlyphOrder() == before.getGlyphOrder()
-    assert after["glyf"]["a"].getCoordinates(after["glyf"])[0] == before["glyf"]["a"].getCoordinates(before["glyf"])[0]
-    assert after["name"].getDebugName(4) == before["name"].getDebugName(4) == "DejaVu Sans Condensed"
+    assert (
+        after["glyf"]["a"].getCoordinates(after["glyf"])[0]
+        == before["glyf"]["a"].getCoordinates(before["glyf"])[0]
+    )
+    assert (
+        after["name"].getDebugName(4)
+        == before["name"].getDebugName(4)
+        == "DejaVu Sans Condensed"
+    )
     assert before["name"].getDebugName(13) and after["name"].getDebugName(13) is None
     assert slim_name_table(b"not a font at all") == b"not a font at all"
     # A version 1 name table (with language tags) is left as it is.

@@ -37,7 +37,9 @@ def _craft(booklet_pdf, tmp_path, edit) -> object:
 
 def _tick(group: pikepdf.Dictionary, state: str, value=None) -> None:
     for kid in group.Kids:
-        kid.AS = pikepdf.Name(f"/{state}") if f"/{state}" in kid.AP.N else pikepdf.Name.Off
+        kid.AS = (
+            pikepdf.Name(f"/{state}") if f"/{state}" in kid.AP.N else pikepdf.Name.Off
+        )
     if value is None:
         del group["/V"]
     else:
@@ -52,7 +54,9 @@ def test_newest_incremental_update_wins(tmp_path, booklet_pdf):
         pages = [doc[i] for i in range(len(doc))]
         for page in pages:
             for widget in page.widgets():
-                if widget.field_name == "level:C4:end" and widget.on_state() == str(level):
+                if widget.field_name == "level:C4:end" and widget.on_state() == str(
+                    level
+                ):
                     widget.field_value = True
                     widget.update()
                 if widget.field_name == "action:B:2:notes":
@@ -70,7 +74,9 @@ def test_newest_incremental_update_wins(tmp_path, booklet_pdf):
 
 
 def test_level_recorded_only_on_the_buttons(tmp_path, booklet_pdf):
-    path = _craft(booklet_pdf, tmp_path, lambda pdf: _tick(_group(pdf, "level:C5:begin"), "2"))
+    path = _craft(
+        booklet_pdf, tmp_path, lambda pdf: _tick(_group(pdf, "level:C5:begin"), "2")
+    )
     answers = _read(path)
     assert answers["ratings"]["C5"]["begin"] == 2
     assert answers["warnings"] == []
@@ -106,10 +112,17 @@ def test_chosen_button_detached_from_its_group(tmp_path, booklet_pdf, keep_value
     assert answers["warnings"] == []
 
 
-@pytest.mark.parametrize("value", [pikepdf.String("3"), pikepdf.String("/3"), pikepdf.Name("/3")],
-                         ids=["text", "text-with-slash", "name"])
+@pytest.mark.parametrize(
+    "value",
+    [pikepdf.String("3"), pikepdf.String("/3"), pikepdf.Name("/3")],
+    ids=["text", "text-with-slash", "name"],
+)
 def test_group_value_as_name_or_text(tmp_path, booklet_pdf, value):
-    path = _craft(booklet_pdf, tmp_path, lambda pdf: _tick(_group(pdf, "level:C6:end"), "3", value))
+    path = _craft(
+        booklet_pdf,
+        tmp_path,
+        lambda pdf: _tick(_group(pdf, "level:C6:end"), "3", value),
+    )
     answers = _read(path)
     assert answers["ratings"]["C6"]["end"] == 3
     assert answers["warnings"] == []
@@ -118,7 +131,9 @@ def test_group_value_as_name_or_text(tmp_path, booklet_pdf, value):
 def test_text_in_utf16_and_pdfdocencoding(tmp_path, booklet_pdf):
     def edit(pdf):
         fields = {str(f.T): f for f in pdf.Root.AcroForm.Fields}
-        fields["owner"].V = pikepdf.String(b"\xfe\xff" + "Zoë 陳大文 🙂".encode("utf-16-be"))
+        fields["owner"].V = pikepdf.String(
+            b"\xfe\xff" + "Zoë 陳大文 🙂".encode("utf-16-be")
+        )
         # PDFDocEncoding: 0xEB is ë, 0x84 is an em dash, 0x0D a line break.
         fields["action:E:1:action"].V = pikepdf.String(b"Zo\xeb \x84 Ch\xe2teau\rnext")
 
@@ -138,7 +153,13 @@ def test_cells_of_spaces_only_are_empty(tmp_path, booklet_pdf):
     answers = _read(_craft(booklet_pdf, tmp_path, edit))
     assert answers["owner"] is None
     assert answers["actions"]["B"] == [
-        {"row": 1, "action": "Meet the head", "by_whom": None, "by_when": None, "notes": None}
+        {
+            "row": 1,
+            "action": "Meet the head",
+            "by_whom": None,
+            "by_when": None,
+            "notes": None,
+        }
     ]
 
 
@@ -163,7 +184,8 @@ def test_renamed_on_state_is_known_by_its_place(tmp_path, booklet_pdf):
 
 def test_disagreement_follows_the_ticked_box_and_warns(tmp_path, booklet_pdf):
     path = _craft(
-        booklet_pdf, tmp_path,
+        booklet_pdf,
+        tmp_path,
         lambda pdf: _tick(_group(pdf, "level:C11:end"), "1", pikepdf.Name("/4")),
     )
     answers = _read(path)
@@ -197,20 +219,28 @@ def test_field_tree_loop_ends(tmp_path, booklet_pdf):
     assert result.returncode == 0, result.stderr
 
 
-def test_strings_and_names_that_do_not_decode_are_read_as_far_as_they_go(tmp_path, booklet_pdf):
+def test_strings_and_names_that_do_not_decode_are_read_as_far_as_they_go(
+    tmp_path, booklet_pdf
+):
     def edit(pdf):
         note = pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name("/StampXYZ"),
-            Rect=[100, 100, 200, 150], Contents=pikepdf.String(b"\xef\xbb\xbfok \x9d"),
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name("/StampXYZ"),
+            Rect=[100, 100, 200, 150],
+            Contents=pikepdf.String(b"\xef\xbb\xbfok \x9d"),
         )
         pdf.pages[3].obj.Annots.append(pdf.make_indirect(note))
         fields = {str(f.T): f for f in pdf.Root.AcroForm.Fields}
-        fields["action:A:1:notes"].V = pikepdf.String(b"\xfe\xff\x00A\xd8")  # a UTF-16 string cut short
+        fields["action:A:1:notes"].V = pikepdf.String(
+            b"\xfe\xff\x00A\xd8"
+        )  # a UTF-16 string cut short
 
     crafted = _craft(booklet_pdf, tmp_path, edit)
     raw = crafted.read_bytes()
     assert raw.count(b"/StampXYZ") == 1
-    crafted.write_bytes(raw.replace(b"/StampXYZ", b"/Stamp\x9d\xfe\xff"))  # a name that is not UTF-8
+    crafted.write_bytes(
+        raw.replace(b"/StampXYZ", b"/Stamp\x9d\xfe\xff")
+    )  # a name that is not UTF-8
     answers = _read(crafted)
     comments = [w for w in answers["warnings"] if w["kind"] == "comment"]
     assert [c["text"] for c in comments] == ["ok \ufffd"]

@@ -22,8 +22,12 @@ PLAN = FillPlan(
 )
 
 
-@pytest.mark.parametrize("incremental", [False, True], ids=["full-save", "incremental-save"])
-def test_mupdf_filled_booklet_reads_back_exactly(tmp_path, booklet_pdf, framework, incremental):
+@pytest.mark.parametrize(
+    "incremental", [False, True], ids=["full-save", "incremental-save"]
+)
+def test_mupdf_filled_booklet_reads_back_exactly(
+    tmp_path, booklet_pdf, framework, incremental
+):
     filled = tmp_path / "filled.pdf"
     if incremental:
         filled.write_bytes(booklet_pdf.read_bytes())
@@ -38,7 +42,9 @@ def test_mupdf_filled_booklet_reads_back_exactly(tmp_path, booklet_pdf, framewor
 
     assert answers["schema_version"] == 1
     assert answers["framework"] == {
-        "id": "sssp", "version": framework.version, "content_hash": framework.content_hash,
+        "id": "sssp",
+        "version": framework.version,
+        "content_hash": framework.content_hash,
     }
     assert answers["booklet_id"] is None and answers["participant_id"] is None
     assert answers["owner"] == PLAN.owner
@@ -85,7 +91,11 @@ def test_unreadable_files_fail_with_one_line(tmp_path):
     doc = pymupdf.open()
     doc.new_page().insert_text((72, 72), "printed copy")
     doc.save(printed)
-    for path, words in ((not_pdf, "not a PDF"), (printed, "no form fields"), (tmp_path / "gone.pdf", "no such file")):
+    for path, words in (
+        (not_pdf, "not a PDF"),
+        (printed, "no form fields"),
+        (tmp_path / "gone.pdf", "no such file"),
+    ):
         result = run_sssp("read", path)
         stderr = result.stderr.decode()
         assert result.returncode == 1
@@ -94,7 +104,9 @@ def test_unreadable_files_fail_with_one_line(tmp_path):
         assert words in stderr and path.name in stderr
 
 
-def test_a_rewrite_that_drops_the_field_map_reads_the_same(tmp_path, booklet_layout, framework):
+def test_a_rewrite_that_drops_the_field_map_reads_the_same(
+    tmp_path, booklet_layout, framework
+):
     """An app that rewrites the whole file (here pypdf's append, as Preview
     and phone apps do in their own way) keeps the form but not the catalog
     entry with the field map."""
@@ -103,7 +115,9 @@ def test_a_rewrite_that_drops_the_field_map_reads_the_same(tmp_path, booklet_lay
     from sssp_print.pdf import render_booklet
 
     blank = tmp_path / "personal.pdf"
-    blank.write_bytes(render_booklet(booklet_layout, booklet_id="B-0007", participant_id="P-42"))
+    blank.write_bytes(
+        render_booklet(booklet_layout, booklet_id="B-0007", participant_id="P-42")
+    )
     filled, rewritten = tmp_path / "filled.pdf", tmp_path / "rewritten.pdf"
     plan = FillPlan()
     fill_with_mupdf(blank, filled, plan)

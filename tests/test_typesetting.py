@@ -24,17 +24,28 @@ def _texts(booklet) -> list[list[Text]]:
 def test_long_words_are_cut_at_dictionary_positions():
     fonts = FontSet()
     width = fonts.width("relationsh-", REGULAR, 9)
-    assert wrap(fonts, "relationships", REGULAR, 9, width, language="en-GB") == ["relation-", "ships"]
+    assert wrap(fonts, "relationships", REGULAR, 9, width, language="en-GB") == [
+        "relation-",
+        "ships",
+    ]
     # A language with no dictionary falls back to cutting between letters.
-    assert wrap(fonts, "relationships", REGULAR, 9, width, language="") == ["relationsh-", "ips"]
+    assert wrap(fonts, "relationships", REGULAR, 9, width, language="") == [
+        "relationsh-",
+        "ips",
+    ]
 
 
 @pytest.mark.parametrize("paper", ["a5", "half-letter"])
 def test_every_cut_in_the_narrow_editions_is_a_dictionary_cut(framework, paper):
     booklet = layout_booklet(framework, paper=paper, edition=PRINT)
     dictionary = pyphen.Pyphen(lang="en_GB")
-    words = {w.lower() for item in framework.items() for s in (x for v in item.levels.values() for x in v)
-             for text in (s.text, *s.items, s.closing or "") for w in re.findall(r"[A-Za-z]+", text)}
+    words = {
+        w.lower()
+        for item in framework.items()
+        for s in (x for v in item.levels.values() for x in v)
+        for text in (s.text, *s.items, s.closing or "")
+        for w in re.findall(r"[A-Za-z]+", text)
+    }
     cuts = 0
     for texts in _texts(booklet):
         for this, following in zip(texts, texts[1:]):
@@ -46,7 +57,9 @@ def test_every_cut_in_the_narrow_editions_is_a_dictionary_cut(framework, paper):
             if word.lower() not in words:
                 continue  # a compound such as "evidence-based", broken at its own hyphen
             cuts += 1
-            assert len(head.group(1)) in dictionary.positions(word), f"{head.group(1)}-{tail.group(1)}"
+            assert len(head.group(1)) in dictionary.positions(word), (
+                f"{head.group(1)}-{tail.group(1)}"
+            )
     assert cuts > 0, "the narrow editions do need some cuts"
 
 
@@ -55,12 +68,20 @@ def test_headings_and_headers_leave_no_word_alone():
     header = "Emerging Confidence (1)"
     width = fonts.width("Emerging Confidence", BOLD, 8) + 1
     assert wrap(fonts, header, BOLD, 8, width) == ["Emerging Confidence", "(1)"]
-    assert wrap(fonts, header, BOLD, 8, width, balanced=True) == ["Emerging", "Confidence (1)"]
+    assert wrap(fonts, header, BOLD, 8, width, balanced=True) == [
+        "Emerging",
+        "Confidence (1)",
+    ]
 
 
 def test_level_headers_keep_their_number_with_the_label(framework):
     booklet = layout_booklet(framework)
-    lone = [t.text for texts in _texts(booklet) for t in texts if re.fullmatch(r"\(\d\)", t.text)]
+    lone = [
+        t.text
+        for texts in _texts(booklet)
+        for t in texts
+        if re.fullmatch(r"\(\d\)", t.text)
+    ]
     assert not lone
 
 
@@ -75,7 +96,9 @@ def test_running_header_is_shortened_at_a_word(framework):
     booklet = layout_booklet(framework, paper="a5", edition=PRINT)
     headers = {page.header for page in booklet.pages if page.header}
     shortened = [
-        t.text for texts in _texts(booklet) for t in texts
+        t.text
+        for texts in _texts(booklet)
+        for t in texts
         if t.text.endswith("…") and t.size == 7.5
     ]
     assert shortened, "some A5 headers are too long for the line"
@@ -88,7 +111,10 @@ def test_running_header_is_shortened_at_a_word(framework):
 def _statement(bullet: str, count: int) -> list:
     from sssp_print.layout import _CellLine
 
-    return [_CellLine(7.0, f"{bullet} line {n}", bullet if n == 0 else None, 10.0) for n in range(count)]
+    return [
+        _CellLine(7.0, f"{bullet} line {n}", bullet if n == 0 else None, 10.0)
+        for n in range(count)
+    ]
 
 
 def test_a_break_leaves_no_statement_line_alone():
@@ -102,10 +128,16 @@ def test_a_break_leaves_no_statement_line_alone():
 
     # Room for "a", the gap and b's first line: that line moves on with the rest of b.
     taken, rest = _take(lines, 55.0)
-    assert texts(taken) == [f"a line {n}" for n in range(4)] and texts(rest)[0] == "b line 0"
+    assert (
+        texts(taken) == [f"a line {n}" for n in range(4)]
+        and texts(rest)[0] == "b line 0"
+    )
     # Room for all of b but its last line: its last two lines move on together.
     taken, rest = _take(lines, 74.0)
-    assert texts(taken)[-1] == "b line 1" and texts(rest)[:2] == ["b line 2", "b line 3"]
+    assert texts(taken)[-1] == "b line 1" and texts(rest)[:2] == [
+        "b line 2",
+        "b line 3",
+    ]
     # A plain break inside a statement is left alone.
     taken, rest = _take(lines, 64.0)
     assert texts(taken)[-1] == "b line 1" and texts(rest)[0] == "b line 2"
@@ -120,8 +152,12 @@ def test_contents_entries_have_dot_leaders_that_line_up(framework, booklet_layou
     leaders = [op for op in contents.ops if isinstance(op, Rule) and op.dots]
     entries = 2 + sum(len(section.areas) for section in framework.sections)
     assert len(leaders) == entries
-    assert len({round(op.x1, 2) for op in leaders}) == 1, "every row of dots ends at one place"
-    numbers = [op for op in contents.ops if isinstance(op, Text) and op.align == "right"]
+    assert len({round(op.x1, 2) for op in leaders}) == 1, (
+        "every row of dots ends at one place"
+    )
+    numbers = [
+        op for op in contents.ops if isinstance(op, Text) and op.align == "right"
+    ]
     assert all(op.x1 < number.x - 20 for op, number in zip(leaders, numbers))
 
 

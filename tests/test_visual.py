@@ -17,7 +17,9 @@ def rendered():
     return chosen_pages()
 
 
-@pytest.mark.parametrize("name", ["cover", "contents", "action-table", "rubric-continued", "imposed-sheet"])
+@pytest.mark.parametrize(
+    "name", ["cover", "contents", "action-table", "rubric-continued", "imposed-sheet"]
+)
 def test_page_matches_the_approved_image(rendered, name):
     approved = Image.open(APPROVED / f"{name}.png").convert("L")
     problem = compare(rendered[name], approved)
@@ -31,6 +33,7 @@ def test_page_matches_the_approved_image(rendered, name):
 def test_comparison_notices_a_change(rendered):
     """The tolerance lets anti-aliasing through, not a missing line of text."""
     approved = Image.open(APPROVED / "contents.png").convert("L")
+
     # White out the last line of the contents (the "Student Voice" entry):
     # the band of rows with ink just above the footer.
     def inked(y: int) -> bool:

@@ -34,7 +34,11 @@ def _render(data: bytes, index: int) -> Image.Image:
     doc = pdfium.PdfDocument(data)
     doc.init_forms()
     page = doc[index]
-    image = page.render(scale=DPI / 72, may_draw_forms=True, grayscale=True).to_pil().convert("L")
+    image = (
+        page.render(scale=DPI / 72, may_draw_forms=True, grayscale=True)
+        .to_pil()
+        .convert("L")
+    )
     page.close()
     doc.close()
     return image
@@ -61,8 +65,13 @@ def chosen_pages() -> dict[str, Image.Image]:
     return {
         "cover": _render(fillable, 0),
         "contents": _render(fillable, 1),
-        "action-table": _render(fillable, _first_page(fillable, lambda p: p.get_text().startswith("Action plan"))),
-        "rubric-continued": _render(small_print, _first_page(small_print, _carries_rubric_over)),
+        "action-table": _render(
+            fillable,
+            _first_page(fillable, lambda p: p.get_text().startswith("Action plan")),
+        ),
+        "rubric-continued": _render(
+            small_print, _first_page(small_print, _carries_rubric_over)
+        ),
         "imposed-sheet": _render(imposed, 4),  # the front of sheet 3: pages 44 and 5
     }
 
@@ -73,7 +82,7 @@ def compare(actual: Image.Image, approved: Image.Image) -> str | None:
         return f"size {actual.size} differs from the approved {approved.size}"
     difference = ImageChops.difference(actual, approved)
     histogram = difference.histogram()
-    changed = sum(histogram[LEVEL + 1:])
+    changed = sum(histogram[LEVEL + 1 :])
     share = changed / (actual.width * actual.height)
     if share <= SHARE:
         return None

@@ -29,8 +29,12 @@ RUNS = 5
 
 def bare_reportlab(framework) -> bytes:
     """Every title and statement, wrapped into one column, nothing else."""
-    pdfmetrics.registerFont(TTFont("bench-regular", str(fonts_dir() / "DejaVuSansCondensed.ttf")))
-    pdfmetrics.registerFont(TTFont("bench-bold", str(fonts_dir() / "DejaVuSansCondensed-Bold.ttf")))
+    pdfmetrics.registerFont(
+        TTFont("bench-regular", str(fonts_dir() / "DejaVuSansCondensed.ttf"))
+    )
+    pdfmetrics.registerFont(
+        TTFont("bench-bold", str(fonts_dir() / "DejaVuSansCondensed-Bold.ttf"))
+    )
     buffer = io.BytesIO()
     canvas = Canvas(buffer, invariant=1, pageCompression=1)
     y = 800.0
@@ -85,12 +89,20 @@ def main() -> None:
     kb = len(booklet) / 1024
     floor_kb = len(floor_pdf) / 1024
     print(f"build benchmark (median of {RUNS} runs):")
-    print(f"  bare reportlab, statements only (floor)  {floor_time:6.3f} s  {floor_kb:7.1f} KB")
-    print(f"  fillable booklet, in process             {build_time:6.3f} s  {kb:7.1f} KB  ({len(booklet):,} bytes)")
+    print(
+        f"  bare reportlab, statements only (floor)  {floor_time:6.3f} s  {floor_kb:7.1f} KB"
+    )
+    print(
+        f"  fillable booklet, in process             {build_time:6.3f} s  {kb:7.1f} KB  ({len(booklet):,} bytes)"
+    )
     print(f"  `sssp build` as a command                {cli_time:6.3f} s")
     print("ratios:")
-    print(f"  build time / floor   {build_time / floor_time:5.2f}x   (target: at most 1 s in all: {build_time:.2f} s)")
-    print(f"  size / floor         {kb / floor_kb:5.2f}x   (target: at most 250 KB: {kb:.0f} KB, {len(booklet):,} bytes)")
+    print(
+        f"  build time / floor   {build_time / floor_time:5.2f}x   (target: at most 1 s in all: {build_time:.2f} s)"
+    )
+    print(
+        f"  size / floor         {kb / floor_kb:5.2f}x   (target: at most 250 KB: {kb:.0f} KB, {len(booklet):,} bytes)"
+    )
 
 
 if __name__ == "__main__":

@@ -41,15 +41,22 @@ PER_ENGINE = 8
 def random_plan(framework, rng: random.Random) -> FillPlan:
     steps = [
         (item.id, moment.id, rng.randint(0, 4))
-        for item in framework.items() for moment in framework.moments
+        for item in framework.items()
+        for moment in framework.moments
         if rng.random() < 0.7
     ]
     cells = {}
     for area in framework.areas():
         for row in range(1, rng.randint(1, 4)):
-            cells[(area.id, row, "action")] = f"Action {row} for {area.id}: " + "plan " * rng.randint(1, 30)
-            cells[(area.id, row, "by_when")] = f"{rng.randint(1, 28)}/0{rng.randint(1, 9)}/2027"
-    return FillPlan(owner=f"Participant {rng.randint(1, 10**6)}", steps=steps, cells=cells)
+            cells[(area.id, row, "action")] = (
+                f"Action {row} for {area.id}: " + "plan " * rng.randint(1, 30)
+            )
+            cells[(area.id, row, "by_when")] = (
+                f"{rng.randint(1, 28)}/0{rng.randint(1, 9)}/2027"
+            )
+    return FillPlan(
+        owner=f"Participant {rng.randint(1, 10**6)}", steps=steps, cells=cells
+    )
 
 
 def vary(source: Path, target: Path, rng: random.Random) -> None:
@@ -74,7 +81,11 @@ def make_copies(folder: Path) -> list[Path]:
     blank.write_bytes(render_booklet(layout_booklet(framework)))
     rng = random.Random(2026)
     copies = []
-    engines = (("mupdf", fill_with_mupdf), ("pdfium", fill_with_pdfium), ("pdfjs", fill_with_pdfjs))
+    engines = (
+        ("mupdf", fill_with_mupdf),
+        ("pdfium", fill_with_pdfium),
+        ("pdfjs", fill_with_pdfjs),
+    )
     for name, fill in engines:
         for n in range(PER_ENGINE):
             target = folder / "copies" / f"{name}-{n:03}.pdf"
@@ -130,7 +141,9 @@ def peak_memory_mb(paths_folder: Path, out: Path, limit: int) -> float:
         "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "print(max(own, kids))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     return int(result.stdout.strip()) / 1024
 
 
@@ -139,26 +152,42 @@ def main() -> None:
         folder = Path(tmp)
         start = time.perf_counter()
         copies = make_copies(folder)
-        print(f"harvest benchmark: {len(copies)} filled copies "
-              f"({3 * PER_ENGINE} by MuPDF, PDFium and pdf.js), made in {time.perf_counter() - start:.1f} s")
+        print(
+            f"harvest benchmark: {len(copies)} filled copies "
+            f"({3 * PER_ENGINE} by MuPDF, PDFium and pdf.js), made in {time.perf_counter() - start:.1f} s"
+        )
         n = len(copies)
 
         # Warm the file cache, so no run pays for the first read from disk.
         bare_walk(copies)
         floor = timed("bare pikepdf walk (floor)", lambda: bare_walk(copies), n)
         naive = timed("naive pypdf get_fields()", lambda: naive_pypdf(copies), n)
-        one = timed("sssp harvest --jobs 1", lambda: harvest([folder / "copies"], folder / "out1", jobs=1), n)
-        two = timed("sssp harvest --jobs 2", lambda: harvest([folder / "copies"], folder / "out2", jobs=2), n)
+        one = timed(
+            "sssp harvest --jobs 1",
+            lambda: harvest([folder / "copies"], folder / "out1", jobs=1),
+            n,
+        )
+        two = timed(
+            "sssp harvest --jobs 2",
+            lambda: harvest([folder / "copies"], folder / "out2", jobs=2),
+            n,
+        )
 
         print("ratios (same files, same run):")
-        print(f"  harvest --jobs 1 / bare walk      {one / floor:5.2f}x   (target: at most 2x)")
+        print(
+            f"  harvest --jobs 1 / bare walk      {one / floor:5.2f}x   (target: at most 2x)"
+        )
         print(f"  naive pypdf / bare walk           {naive / floor:5.2f}x")
-        print(f"  --jobs 2 throughput / --jobs 1    {one / two:5.2f}x   (target: at least 1.8x on 2 cores)")
+        print(
+            f"  --jobs 2 throughput / --jobs 1    {one / two:5.2f}x   (target: at least 1.8x on 2 cores)"
+        )
 
         small = peak_memory_mb(folder / "copies", folder / "mem100", 100)
         large = peak_memory_mb(folder / "copies", folder / "mem300", 300)
-        print(f"peak memory: {small:.0f} MB for 100 files, {large:.0f} MB for 300 files "
-              f"({large / small:.2f}x; flat is about 1x)")
+        print(
+            f"peak memory: {small:.0f} MB for 100 files, {large:.0f} MB for 300 files "
+            f"({large / small:.2f}x; flat is about 1x)"
+        )
         shutil.rmtree(folder / "out1", ignore_errors=True)
 
 

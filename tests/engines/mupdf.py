@@ -13,13 +13,17 @@ def _press_clear(doc: pymupdf.Document, button) -> None:
     """Run the Clear button's ResetForm action the way MuPDF's viewer does."""
     mupdf = pymupdf.mupdf
     pdf = pymupdf._as_pdf_document(doc)
-    action = mupdf.pdf_dict_get(mupdf.pdf_load_object(pdf, button.xref), mupdf.pdf_new_name("A"))
+    action = mupdf.pdf_dict_get(
+        mupdf.pdf_load_object(pdf, button.xref), mupdf.pdf_new_name("A")
+    )
     fields = mupdf.pdf_dict_get(action, mupdf.pdf_new_name("Fields"))
     flags = mupdf.pdf_to_int(mupdf.pdf_dict_get(action, mupdf.pdf_new_name("Flags")))
     mupdf.pdf_reset_form(pdf, fields, flags & 1)
 
 
-def fill_with_mupdf(source: Path, target: Path, plan: FillPlan, incremental: bool = False) -> None:
+def fill_with_mupdf(
+    source: Path, target: Path, plan: FillPlan, incremental: bool = False
+) -> None:
     doc = pymupdf.open(source)
     # A widget lives only as long as its page object: hold on to the pages.
     pages = [doc[i] for i in range(len(doc))]

@@ -39,11 +39,22 @@ class PdfiumFiller:
                 try:
                     if raw.FPDFAnnot_GetSubtype(annot) != raw.FPDF_ANNOT_WIDGET:
                         continue
-                    name = _utf16(lambda b, s: raw.FPDFAnnot_GetFormFieldName(self.env, annot, b, s))
-                    export = _utf16(lambda b, s: raw.FPDFAnnot_GetFormFieldExportValue(self.env, annot, b, s))
+                    name = _utf16(
+                        lambda b, s: raw.FPDFAnnot_GetFormFieldName(
+                            self.env, annot, b, s
+                        )
+                    )
+                    export = _utf16(
+                        lambda b, s: raw.FPDFAnnot_GetFormFieldExportValue(
+                            self.env, annot, b, s
+                        )
+                    )
                     rect = raw.FS_RECTF()
                     raw.FPDFAnnot_GetRect(annot, rect)
-                    centre = ((rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2)
+                    centre = (
+                        (rect.left + rect.right) / 2,
+                        (rect.top + rect.bottom) / 2,
+                    )
                     self.widgets[(name, export)] = (index, centre)
                 finally:
                     raw.FPDFPage_CloseAnnot(annot)
@@ -76,7 +87,9 @@ class PdfiumFiller:
                 continue
             data = char.encode("utf-16-le")
             for i in range(0, len(data), 2):
-                raw.FORM_OnChar(self.env, page, int.from_bytes(data[i:i + 2], "little"), 0)
+                raw.FORM_OnChar(
+                    self.env, page, int.from_bytes(data[i : i + 2], "little"), 0
+                )
         raw.FORM_ForceToKillFocus(self.env)
 
     def save(self, target: Path, incremental: bool = True) -> None:

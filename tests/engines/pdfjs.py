@@ -26,14 +26,20 @@ def fill_with_pdfjs(source: Path, target: Path, plan: FillPlan) -> None:
             for item, moment, level in plan.steps
         ],
     }
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".json", delete=False, encoding="utf-8"
+    ) as f:
         json.dump(instructions, f, ensure_ascii=False)
     try:
         result = subprocess.run(
             ["node", str(SCRIPT), str(source), str(target), f.name],
-            cwd=ROOT, capture_output=True, timeout=120,
+            cwd=ROOT,
+            capture_output=True,
+            timeout=120,
         )
     finally:
         Path(f.name).unlink()
     if result.returncode != 0:
-        raise RuntimeError(f"pdf.js fill failed: {result.stderr.decode(errors='replace')[-2000:]}")
+        raise RuntimeError(
+            f"pdf.js fill failed: {result.stderr.decode(errors='replace')[-2000:]}"
+        )

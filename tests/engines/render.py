@@ -48,7 +48,9 @@ def _page_image(path: str, renderer: str, index: int):
         return image, height
     doc = pymupdf.open(path)
     page = doc[index]
-    pix = page.get_pixmap(matrix=pymupdf.Matrix(SCALE, SCALE), colorspace=pymupdf.csGRAY)
+    pix = page.get_pixmap(
+        matrix=pymupdf.Matrix(SCALE, SCALE), colorspace=pymupdf.csGRAY
+    )
     from PIL import Image
 
     image = Image.frombytes("L", (pix.width, pix.height), pix.samples)
@@ -60,14 +62,18 @@ def render_page(path: Path, renderer: str, index: int):
     return _page_image(str(path), renderer, index)[0]
 
 
-def ink(path: Path, renderer: str, index: int, rect: list[float], inset: float = 2.0) -> float:
+def ink(
+    path: Path, renderer: str, index: int, rect: list[float], inset: float = 2.0
+) -> float:
     """Share of dark pixels inside a rectangle (PDF points, inset from its edges
     so that rules drawn around a field do not count)."""
     image, height = _page_image(str(path), renderer, index)
     x0, y0, x1, y1 = rect
     box = (
-        int((x0 + inset) * SCALE), int((height - y1 + inset) * SCALE),
-        int((x1 - inset) * SCALE), int((height - y0 - inset) * SCALE),
+        int((x0 + inset) * SCALE),
+        int((height - y1 + inset) * SCALE),
+        int((x1 - inset) * SCALE),
+        int((height - y0 - inset) * SCALE),
     )
     crop = image.crop(box)
     histogram = crop.histogram()
