@@ -25,7 +25,7 @@ from .errors import ReadError
 from .fonts import BOLD, REGULAR, FontSet
 from .identity import IDENTITY_KEY
 from .layout import wrap
-from .pdf import retag_font_subsets, save_bytes
+from .pdf import tidy_font_subsets, save_bytes
 from .reader import pdf_int, pdf_rect, read_booklet
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def _flatten(source: Path, answers: dict[str, Any], fonts: FontSet) -> Flattened
                 )
         if "/AcroForm" in pdf.Root:
             del pdf.Root["/AcroForm"]
-        retag_font_subsets(pdf)
+        tidy_font_subsets(pdf)
         data = save_bytes(pdf)
     log.info(
         "flattened %s: %d text answers (%d continued at the end), %d ticks",

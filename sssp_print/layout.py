@@ -185,17 +185,23 @@ _NO_BREAK_BEFORE = set(")]}）」』】〉》〕”’、。，：；！？．�
 def _tokens(text: str) -> list[str]:
     """Pieces between which a line may break; brackets and punctuation stay
     with their neighbours, as in Chinese and Japanese typesetting."""
-    tokens: list[str] = []
-    for token in _TOKENS.findall(text):
+    return _glued(_TOKENS.findall(text))
+
+
+def _glued(pieces: list[str]) -> list[str]:
+    """The pieces, with closing brackets and stops joined to what comes
+    before them and opening brackets to what follows."""
+    glued: list[str] = []
+    for piece in pieces:
         if (
-            tokens
-            and not token.isspace()
-            and (token[0] in _NO_BREAK_BEFORE or tokens[-1][-1] in _NO_BREAK_AFTER)
+            glued
+            and not piece.isspace()
+            and (piece[0] in _NO_BREAK_BEFORE or glued[-1][-1] in _NO_BREAK_AFTER)
         ):
-            tokens[-1] += token
+            glued[-1] += piece
         else:
-            tokens.append(token)
-    return tokens
+            glued.append(piece)
+    return glued
 
 
 def wrap(
@@ -283,17 +289,7 @@ def _phrases(text: str) -> list[str]:
             current = ""
     if current:
         pieces.append(current)
-    merged: list[str] = []
-    for piece in pieces:  # closing brackets and stops stay with what they close
-        if (
-            merged
-            and not piece.isspace()
-            and (piece[0] in _NO_BREAK_BEFORE or merged[-1][-1] in _NO_BREAK_AFTER)
-        ):
-            merged[-1] += piece
-        else:
-            merged.append(piece)
-    return merged
+    return _glued(pieces)
 
 
 @cache

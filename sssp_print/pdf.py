@@ -101,7 +101,7 @@ def render_booklet(
             stamp = String(date.strftime("D:%Y%m%d000000Z"))
             pdf.docinfo["/CreationDate"] = stamp
             pdf.docinfo["/ModDate"] = stamp
-        retag_font_subsets(pdf)
+        tidy_font_subsets(pdf)
         _drop_needless_entries(pdf)
         pdf.remove_unreferenced_resources()
         return save_bytes(pdf)
@@ -171,7 +171,7 @@ def save_bytes(pdf: pikepdf.Pdf) -> bytes:
     return out.getvalue()
 
 
-def retag_font_subsets(pdf: pikepdf.Pdf) -> None:
+def tidy_font_subsets(pdf: pikepdf.Pdf) -> None:
     """Give every embedded font subset a tag of its own, and drop the
     licence texts its ``name`` table carries (see ``sfnt``).
 
