@@ -25,7 +25,7 @@ from .errors import ReadError
 from .fonts import BOLD, REGULAR, FontSet
 from .identity import IDENTITY_KEY
 from .layout import wrap
-from .pdf import tidy_font_subsets, save_bytes
+from .pdf import save_bytes, tidy_font_subsets
 from .reader import pdf_int, pdf_rect, read_booklet
 
 log = logging.getLogger(__name__)
