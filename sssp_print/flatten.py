@@ -26,7 +26,7 @@ from .fonts import BOLD, REGULAR, FontSet
 from .identity import IDENTITY_KEY
 from .layout import wrap
 from .pdf import save_bytes, tidy_font_subsets
-from .reader import pdf_int, pdf_rect, read_booklet
+from .reader import normal_states, pdf_int, pdf_rect, read_booklet
 
 log = logging.getLogger(__name__)
 
@@ -222,30 +222,16 @@ def _buttons_on_pages(pdf: pikepdf.Pdf) -> dict[str, list[dict[str, Any]]]:
     buttons: dict[str, list[dict[str, Any]]] = {}
     for index, page in enumerate(pdf.pages):
         for annot in _annotations(page):
-            parent = (
-                annot.get("/Parent") if isinstance(annot, pikepdf.Dictionary) else None
-            )
-            if annot.get("/Subtype") != "/Widget" or not isinstance(
-                parent, pikepdf.Dictionary
-            ):
-                continue
-            appearance = annot.get("/AP")
-            normal = (
-                appearance.get("/N")
-                if isinstance(appearance, pikepdf.Dictionary)
-                else None
-            )
+            parent = annot.get("/Parent")
             rect = pdf_rect(annot.get("/Rect"))
-            if (
-                not isinstance(normal, pikepdf.Dictionary)
-                or isinstance(normal, pikepdf.Stream)
-                or rect is None
-            ):
+            if annot.get("/Subtype") != "/Widget" or rect is None:
                 continue
-            for state in normal.keys():
+            if not isinstance(parent, pikepdf.Dictionary):
+                continue
+            for state in normal_states(annot):
                 if state != "/Off":
                     buttons.setdefault(str(parent.get("/T")), []).append(
-                        {"state": str(state)[1:], "page": index, "rect": rect}
+                        {"state": state[1:], "page": index, "rect": rect}
                     )
     return buttons
 

@@ -262,7 +262,7 @@ def _identity_from_fields(fields: dict[str, _Field]) -> _Identity | None:
         for name, m in meanings.items()
         if m.role == fieldnames.LEVEL
         for widget in fields[name].widgets
-        for key in _normal_states(widget)
+        for key in normal_states(widget)
         if (level := fieldnames.parse_level_state(key)) is not None
     }
     data = {
@@ -277,7 +277,8 @@ def _identity_from_fields(fields: dict[str, _Field]) -> _Identity | None:
     return _Identity(data, meanings)
 
 
-def _normal_states(widget: pikepdf.Dictionary) -> list[str]:
+def normal_states(widget: pikepdf.Dictionary) -> list[str]:
+    """The state names of a button's normal appearances, such as "/2" and "/Off"."""
     appearance = widget.get("/AP")
     normal = (
         appearance.get("/N") if isinstance(appearance, pikepdf.Dictionary) else None
